@@ -28,6 +28,13 @@ export interface Clock {
   setTimeout(fn: () => void, ms: number): TimerId;
   /** Cancels a timer; unknown ids are ignored. */
   clearTimeout(id: TimerId): void;
+  /**
+   * Resolves after a macrotask turn so sockets and timers get to run. A
+   * mailbox drain loop calls it after `throughput` messages. Optional: when
+   * missing the runtime falls back to a microtask yield (which does NOT let
+   * I/O run). `RealClock` uses `setImmediate`; `ManualClock` resolves at once.
+   */
+  yield?(): Promise<void>;
 }
 
 /** Structured logger; `fields` always carries the actor `path` when logged by the runtime. */
@@ -143,6 +150,11 @@ export interface ActorRef<M> {
   ask<R = unknown>(msg: M, options: AskOptions): Promise<R>;
   /** True while the actor is running (not stopped). */
   readonly alive: boolean;
+  /**
+   * User messages queued right now (excluding senders waiting for room).
+   * Always set on refs made by the runtime; optional so test doubles need not.
+   */
+  readonly depth?: number;
 }
 
 /** Timers owned by one actor: cancelled when it stops or restarts. */

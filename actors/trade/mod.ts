@@ -1,0 +1,34 @@
+/**
+ * Trade ingestion: classify Finnhub frames, validate and enrich trades, and
+ * encode/decode them as Kafka records.
+ *
+ * @example
+ * ```ts
+ * import { decodeTrade, encodeTrade, parseFeedMessage, validateTrade } from "./mod.ts";
+ * const msg = parseFeedMessage('{"type":"trade","data":[{"s":"AAPL","p":1.5,"t":1700000000000,"v":3}]}');
+ * if (msg.kind === "trades") {
+ *   const r = validateTrade(msg.data[0], { receivedAt: 1700000000005 });
+ *   if (r.ok) console.assert(decodeTrade(encodeTrade(r.trade)).symbol === "AAPL");
+ * }
+ * ```
+ *
+ * @module
+ */
+
+export type { DeadLetter, LoggedTrade, RejectReason, Trade } from "./types.ts";
+export { type FeedErrorKind, type FeedMessage, parseFeedMessage } from "./feed_message.ts";
+export {
+  DEFAULT_MAX_FUTURE_SKEW_MS,
+  DEFAULT_MIN_TIMESTAMP_MS,
+  toDeadLetter,
+  type ValidateContext,
+  type ValidationResult,
+  validateTrade,
+} from "./validate.ts";
+export {
+  decodeTrade,
+  encodeTrade,
+  TradeDecodeError,
+  TradeEncodeError,
+  tradeRecordSchema,
+} from "./codec.ts";

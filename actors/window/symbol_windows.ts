@@ -1,0 +1,204 @@
+/**
+ * Event-time tumbling windows of one symbol: holds the trades of open
+ * windows, decides which trades are late, and finalizes windows by watermark
+ * or, when the symbol goes quiet, by wall clock. Pure logic: no timers, no I/O.
+ *
+ * @module
+ */
+
+import type { Candle } from "../trade/types.ts";
+import { computeCandle, MINUTE_MS, type WindowTrade, windowStartOf } from "./candle.ts";
+
+/** Options of {@linkcode SymbolWindows}. */
+export interface SymbolWindowsOptions {
+  symbol: string;
+  /** Window size in ms, a positive integer. Default 60 000. */
+  sizeMs?: number;
+  /** How far event time may go back: watermark = max timestamp seen - this. Default 5 000. */
+  allowedLatenessMs?: number;
+  /** Extra wall-clock wait before a quiet symbol's window is closed. Default 2 000. */
+  graceMs?: number;
+}
+
+/**
+ * What {@linkcode SymbolWindows.add} did with a trade: `"duplicate"` when the
+ * same Kafka record (partition, offset) is already held, e.g. after a re-read.
+ */
+export type AddResult = "accepted" | "late" | "duplicate";
+
+/** Thrown for window options that cannot work. */
+export class WindowOptionsError extends Error {
+  override name = "WindowOptionsError";
+  constructor(problem: string) {
+    super(`invalid SymbolWindows options: ${problem}`);
+  }
+}
+
+/** Thrown by {@linkcode SymbolWindows.add} for a trade whose timestamp is not a finite integer. */
+export class InvalidWindowTradeError extends Error {
+  override name = "InvalidWindowTradeError";
+  constructor(symbol: string, timestamp: unknown) {
+    super(
+      `trade of ${symbol} has timestamp ${String(timestamp)}, not an integer of epoch ms: ` +
+        `only add trades that passed validateTrade/decodeTrade`,
+    );
+  }
+}
+
+interface OpenWindow {
+  trades: WindowTrade[];
+  /** `partition:offset` of every held trade, to refuse duplicates. */
+  keys: Set<string>;
+}
+
+/**
+ * The windows of one symbol.
+ *
+ * Rules (all a test oracle replays):
+ * - watermark = (max timestamp of accepted trades) - allowedLatenessMs;
+ * - a window `[start, end)` is finalized once `end <= watermark`, or once
+ *   {@linkcode closeDue} closed it or any later window (wall-clock close of a
+ *   quiet symbol: `end + allowedLatenessMs + graceMs <= nowMs`);
+ * - a trade for a finalized window is `"late"` and changes nothing, not even
+ *   the watermark.
+ *
+ * Only a high-water mark of finalized windows is kept, so memory is bounded
+ * by the open windows' trades.
+ *
+ * @example
+ * ```ts
+ * import { SymbolWindows } from "./symbol_windows.ts";
+ * const w = new SymbolWindows({ symbol: "AAPL", allowedLatenessMs: 5_000 });
+ * w.add({ price: 10, volume: 1, timestamp: 1_000, partition: 0, offset: 0 });
+ * w.add({ price: 11, volume: 1, timestamp: 66_000, partition: 0, offset: 1 });
+ * const [candle] = w.closeDue(66_001);
+ * console.assert(candle.windowStart === 0 && candle.close === 10);
+ * console.assert(w.add({ price: 9, volume: 1, timestamp: 2_000, partition: 0, offset: 2 }) === "late");
+ * ```
+ */
+export class SymbolWindows {
+  readonly symbol: string;
+  readonly sizeMs: number;
+  readonly allowedLatenessMs: number;
+  readonly graceMs: number;
+  readonly #open = new Map<number, OpenWindow>();
+  #maxTimestamp = -Infinity;
+  #finalizedThrough = -Infinity;
+
+  constructor(options: SymbolWindowsOptions) {
+    const { symbol, sizeMs = MINUTE_MS, allowedLatenessMs = 5_000, graceMs = 2_000 } = options;
+    if (!Number.isSafeInteger(sizeMs) || sizeMs <= 0) {
+      throw new WindowOptionsError(`sizeMs must be a positive integer, got ${sizeMs}`);
+    }
+    if (!Number.isFinite(allowedLatenessMs) || allowedLatenessMs < 0) {
+      throw new WindowOptionsError(
+        `allowedLatenessMs must be a finite number >= 0, got ${allowedLatenessMs}`,
+      );
+    }
+    if (!Number.isFinite(graceMs) || graceMs < 0) {
+      throw new WindowOptionsError(`graceMs must be a finite number >= 0, got ${graceMs}`);
+    }
+    this.symbol = symbol;
+    this.sizeMs = sizeMs;
+    this.allowedLatenessMs = allowedLatenessMs;
+    this.graceMs = graceMs;
+  }
+
+  /**
+   * Offers one trade. Trades of one window may arrive in any order.
+   *
+   * @throws {InvalidWindowTradeError} when `t.timestamp` is not a safe integer.
+   */
+  add(t: WindowTrade): AddResult {
+    if (!Number.isSafeInteger(t.timestamp)) {
+      throw new InvalidWindowTradeError(this.symbol, t.timestamp);
+    }
+    const start = windowStartOf(t.timestamp, this.sizeMs);
+    if (this.isFinalized(start)) return "late";
+    const key = `${t.partition}:${t.offset}`;
+    let w = this.#open.get(start);
+    if (w === undefined) {
+      w = { trades: [], keys: new Set() };
+      this.#open.set(start, w);
+    } else if (w.keys.has(key)) {
+      return "duplicate";
+    }
+    w.trades.push(t);
+    w.keys.add(key);
+    if (t.timestamp > this.#maxTimestamp) this.#maxTimestamp = t.timestamp;
+    return "accepted";
+  }
+
+  /**
+   * Finalizes every open window that is due by watermark, or by wall clock
+   * (`end + allowedLatenessMs + graceMs <= nowMs`), forgets its trades and
+   * returns the final candles in window order.
+   */
+  closeDue(nowMs: number): Candle[] {
+    const watermark = this.watermark();
+    const idleLimit = nowMs - this.allowedLatenessMs - this.graceMs;
+    const candles: Candle[] = [];
+    for (const start of this.openWindowStarts()) {
+      const end = start + this.sizeMs;
+      // Both conditions hold for a prefix of the sorted starts, so stop at the first miss.
+      if (end > watermark && end > idleLimit) break;
+      candles.push(this.#candleOf(start));
+      this.#open.delete(start);
+      this.#finalizedThrough = start;
+    }
+    return candles;
+  }
+
+  /** Current candles of the open windows, in window order; they may still change. */
+  provisional(): Candle[] {
+    return this.openWindowStarts().map((start) => this.#candleOf(start));
+  }
+
+  /** Starts of the windows holding trades, ascending. */
+  openWindowStarts(): number[] {
+    return [...this.#open.keys()].sort((a, b) => a - b);
+  }
+
+  /**
+   * Smallest Kafka offset of any trade held in an open window (of `partition`
+   * only, when given), or `undefined` when none: committing past it would lose
+   * a trade an open window still needs if the consumer restarted.
+   */
+  minOpenOffset(partition?: number): number | undefined {
+    let min: number | undefined;
+    for (const w of this.#open.values()) {
+      for (const t of w.trades) {
+        if (partition !== undefined && t.partition !== partition) continue;
+        if (min === undefined || t.offset < min) min = t.offset;
+      }
+    }
+    return min;
+  }
+
+  /** True when no window is open. */
+  isEmpty(): boolean {
+    return this.#open.size === 0;
+  }
+
+  /** Max accepted timestamp - allowedLatenessMs; `-Infinity` before the first trade. */
+  watermark(): number {
+    return this.#maxTimestamp - this.allowedLatenessMs;
+  }
+
+  /** Start of the latest window finalized by {@linkcode closeDue}, if any. */
+  finalizedThrough(): number | undefined {
+    return this.#finalizedThrough === -Infinity ? undefined : this.#finalizedThrough;
+  }
+
+  /** True when a trade for the window starting at `windowStart` would be late. */
+  isFinalized(windowStart: number): boolean {
+    return windowStart <= this.#finalizedThrough ||
+      windowStart + this.sizeMs <= this.watermark();
+  }
+
+  #candleOf(start: number): Candle {
+    // Only called for open windows, which hold at least one trade.
+    const w = this.#open.get(start)!;
+    return computeCandle(this.symbol, start, w.trades, this.sizeMs);
+  }
+}

@@ -1,0 +1,198 @@
+/**
+ * Tickline: live trades -> Kafka -> per-partition actors -> Cassandra raw
+ * trades and exact 1-minute candles. `deno task start` runs this file.
+ *
+ * @module
+ */
+import { type Config, ConfigError, describeFeed, feedUrl, loadConfig } from "./actors/config/mod.ts";
+import { CassandraTradeStore, type StoreEvent } from "./actors/cassandra/mod.ts";
+import { startFeedServer } from "./actors/feed/mod.ts";
+import { createKafka, KafkaTradeProducer, KafkaTradeSource } from "./actors/kafka/mod.ts";
+import {
+  createPipelineMetrics,
+  observeRuntimeEvents,
+  type PipelineMetrics,
+  startMetricsServer,
+} from "./actors/metrics/mod.ts";
+import {
+  type ConsumerStatus,
+  consumerProps,
+  ingestProps,
+  type IngestStatus,
+  WriterPool,
+  writersProps,
+} from "./actors/pipeline/mod.ts";
+import { ActorSystem, consoleLogger, type Logger, RealClock } from "./runtime/mod.ts";
+
+/** A running Tickline instance. */
+export interface App {
+  /** Stops ingest, then consumers (flushing and committing), then writers. */
+  stop(): Promise<void>;
+  /** Resolves with an error if the supervision tree gave up. */
+  terminated: Promise<{ error?: unknown }>;
+  metricsPort: number;
+}
+
+/**
+ * Starts the whole pipeline from a validated configuration.
+ *
+ * @example
+ * ```ts ignore
+ * const app = await startApp(loadConfig(), consoleLogger("info"));
+ * await app.stop();
+ * ```
+ */
+export async function startApp(config: Config, logger: Logger): Promise<App> {
+  const clock = new RealClock();
+  const metrics = createPipelineMetrics({ symbols: config.symbols });
+  const feed = config.feed.kind === "simulated"
+    ? await startFeedServer({
+      port: config.feed.port,
+      symbols: config.symbols,
+      ratePerSec: config.feed.rate,
+      seed: config.feed.seed,
+    })
+    : undefined;
+  const kafka = createKafka({ brokers: config.kafkaBrokers, clientId: config.kafkaClientId, logger });
+  const store = await CassandraTradeStore.connect({
+    contactPoints: config.cassandraContactPoints,
+    localDataCenter: config.cassandraLocalDc,
+    keyspace: config.cassandraKeyspace,
+    batchRows: config.writerBatchRows,
+    concurrency: config.writerConcurrency,
+    logger,
+    observe: storeObserver(metrics),
+  });
+  const producer = await KafkaTradeProducer.connect(kafka, config);
+  const source = new KafkaTradeSource(kafka, {
+    groupId: config.kafkaGroupId,
+    topic: config.tradesTopic,
+    concurrency: 8,
+    logger,
+  });
+
+  const system = new ActorSystem("tickline", {
+    clock,
+    logger,
+    supervision: { strategy: "one_for_one", maxRestarts: 3, withinMs: 60_000 },
+  });
+  observeRuntimeEvents(metrics, (listener) => system.events.subscribe(listener));
+
+  // The supervision tree: writers first, then the consumer (with its partition
+  // and window actors), then ingest; shutdown stops them in reverse.
+  const writers = await system.spawn(
+    "writers",
+    writersProps(config.writerCount, { store, metrics, now: () => clock.now() }),
+  );
+  const pool = new WriterPool(await writers.ask({ type: "refs" }, { timeoutMs: 10_000 }));
+  const consumer = await system.spawn("consumer", consumerProps({
+    source,
+    partition: {
+      writers: pool,
+      metrics,
+      deadLetters: (letters) => producer.sendDeadLetters(letters),
+      window: {
+        sizeMs: 60_000,
+        latenessMs: config.windowLatenessMs,
+        graceMs: config.windowGraceMs,
+        idleMs: 120_000,
+      },
+      provisionalIntervalMs: config.provisionalIntervalMs,
+      commitIntervalMs: config.commitIntervalMs,
+      maxInFlightWrites: 8,
+      writeTimeoutMs: 60_000,
+    },
+  }));
+  const ingest = await system.spawn("ingest", ingestProps({
+    url: feedUrl(config.feed),
+    description: describeFeed(config.feed),
+    secrets: config.feed.kind === "finnhub" ? [config.feed.token] : [],
+    symbols: config.symbols,
+    producer,
+    metrics,
+    allowZeroVolume: config.allowZeroVolume,
+    watchdogMs: config.feedWatchdogMs,
+    backoff: { minMs: 250, maxMs: 30_000 },
+    maxBuffered: 20_000,
+  }));
+
+  const isReady = async () => {
+    const c = await consumer.ask<ConsumerStatus>({ type: "status" }, { timeoutMs: 1000 });
+    const i = await ingest.ask<IngestStatus>({ type: "status" }, { timeoutMs: 1000 });
+    const ready = c.joined && i.connected;
+    metrics.ready.set(ready ? 1 : 0);
+    return ready;
+  };
+  const server = startMetricsServer({
+    hostname: config.metricsHost,
+    port: config.metricsPort,
+    metrics,
+    isReady,
+  });
+  logger.info("tickline started", {
+    feed: describeFeed(config.feed),
+    symbols: config.symbols.length,
+    metrics: `http://${config.metricsHost}:${server.port}/metrics`,
+  });
+
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    stopping ??= (async () => {
+      await system.shutdown();
+      await Promise.allSettled([producer.close(), store.close(), server.close(), feed?.close()]);
+    })();
+  const terminated = system.whenTerminated.then(async (result) => {
+    await stop();
+    return result;
+  });
+  return { stop, terminated, metricsPort: server.port };
+}
+
+function storeObserver(metrics: PipelineMetrics): (event: StoreEvent) => void {
+  return (event) => {
+    const labels = { table: event.table };
+    switch (event.type) {
+      case "batch":
+        metrics.writeDuration.observe(labels, event.seconds);
+        metrics.batchSize.observe(labels, event.rows);
+        return;
+      case "retry":
+        metrics.writeRetries.inc(labels);
+        return;
+      case "error":
+        metrics.writeErrors.inc(labels);
+        return;
+    }
+  };
+}
+
+async function main(): Promise<number> {
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      console.error(`tickline: bad configuration: ${e.message}`);
+      return 2;
+    }
+    throw e;
+  }
+  const logger = consoleLogger(config.logLevel);
+  const app = await startApp(config, logger);
+  const signalled = new Promise<string>((resolve) => {
+    for (const sig of ["SIGINT", "SIGTERM"] as const) Deno.addSignalListener(sig, () => resolve(sig));
+  });
+  const outcome = await Promise.race([
+    signalled.then((sig) => ({ sig, error: undefined as unknown })),
+    app.terminated.then((r) => ({ sig: undefined, error: r.error })),
+  ]);
+  if (outcome.sig) {
+    logger.info("stopping", { signal: outcome.sig });
+    await app.stop();
+    return 0;
+  }
+  logger.error("supervision tree gave up; exiting", { error: String(outcome.error) });
+  return 1;
+}
+
+if (import.meta.main) Deno.exit(await main());
