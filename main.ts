@@ -5,7 +5,8 @@
  * @module
  */
 import { type Config, ConfigError, describeFeed, feedUrl, loadConfig } from "./actors/config/mod.ts";
-import { CassandraTradeStore, type StoreEvent } from "./actors/cassandra/mod.ts";
+import { CassandraTradeStore, type StoreEvent, type TradeStore } from "./actors/cassandra/mod.ts";
+import type { LoggedTrade } from "./actors/trade/types.ts";
 import { startFeedServer } from "./actors/feed/mod.ts";
 import { createKafka, KafkaTradeProducer, KafkaTradeSource } from "./actors/kafka/mod.ts";
 import {
@@ -33,6 +34,14 @@ export interface App {
   metricsPort: number;
 }
 
+/** Test seams: faults to inject so tests can show the supervisors recover. */
+export interface AppSeams {
+  /** Wraps the trade store the writers use. */
+  wrapStore?: (store: TradeStore) => TradeStore;
+  /** Called by every window actor before it applies trades; throwing crashes it. */
+  beforeWindowTrades?: (symbol: string, trades: LoggedTrade[]) => void;
+}
+
 /**
  * Starts the whole pipeline from a validated configuration.
  *
@@ -42,7 +51,7 @@ export interface App {
  * await app.stop();
  * ```
  */
-export async function startApp(config: Config, logger: Logger): Promise<App> {
+export async function startApp(config: Config, logger: Logger, seams: AppSeams = {}): Promise<App> {
   const clock = new RealClock();
   const metrics = createPipelineMetrics({ symbols: config.symbols });
   const feed = config.feed.kind === "simulated"
@@ -54,7 +63,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     })
     : undefined;
   const kafka = createKafka({ brokers: config.kafkaBrokers, clientId: config.kafkaClientId, logger });
-  const store = await CassandraTradeStore.connect({
+  const cassandraStore = await CassandraTradeStore.connect({
     contactPoints: config.cassandraContactPoints,
     localDataCenter: config.cassandraLocalDc,
     keyspace: config.cassandraKeyspace,
@@ -63,6 +72,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     logger,
     observe: storeObserver(metrics),
   });
+  const store = seams.wrapStore?.(cassandraStore) ?? cassandraStore;
   const producer = await KafkaTradeProducer.connect(kafka, config);
   const source = new KafkaTradeSource(kafka, {
     groupId: config.kafkaGroupId,
@@ -96,6 +106,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
         latenessMs: config.windowLatenessMs,
         graceMs: config.windowGraceMs,
         idleMs: 120_000,
+        beforeTrades: seams.beforeWindowTrades,
       },
       provisionalIntervalMs: config.provisionalIntervalMs,
       commitIntervalMs: config.commitIntervalMs,

@@ -63,7 +63,11 @@ export interface SystemContext {
 
 /** How a cell reports to whoever supervises it (a parent cell or the system). */
 export interface ParentLink {
-  childFailed(child: ActorCell<never>, error: unknown, messageType: string): void;
+  childFailed(
+    child: ActorCell<never>,
+    error: unknown,
+    messageType: string,
+  ): void;
   /** `selfStop`: stopped by stopSelf or idle passivation, not by its supervisor. */
   childStopped(child: ActorCell<never>, selfStop: boolean): void;
 }
@@ -82,11 +86,21 @@ interface RestartInfo {
 }
 
 type SysMsg =
-  | { t: "start"; revive: boolean; restart: RestartInfo | undefined; done: () => void }
+  | {
+    t: "start";
+    revive: boolean;
+    restart: RestartInfo | undefined;
+    done: () => void;
+  }
   | { t: "stop"; selfStop: boolean }
   | { t: "resume" }
   | { t: "teardown"; error: unknown; done: () => void }
-  | { t: "childFailed"; child: ActorCell<never>; error: unknown; messageType: string }
+  | {
+    t: "childFailed";
+    child: ActorCell<never>;
+    error: unknown;
+    messageType: string;
+  }
   | { t: "childStopped"; child: ActorCell<never>; selfStop: boolean }
   | { t: "restartGroup"; group: ActorCell<never>[]; info: RestartInfo }
   | { t: "idle" };
@@ -114,7 +128,8 @@ export function messageTypeOf(msg: unknown): string {
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return value !== null && (typeof value === "object" || typeof value === "function") &&
+  return value !== null &&
+    (typeof value === "object" || typeof value === "function") &&
     typeof (value as { then?: unknown }).then === "function";
 }
 
@@ -182,7 +197,9 @@ export class LocalActorRef<M> implements ActorRef<M> {
 
   /** @internal The cell behind a runtime-made ref, else undefined. */
   static cellOf<T>(ref: ActorRef<T>): ActorCell<T> | undefined {
-    return #cell in ref ? (ref as unknown as LocalActorRef<T>).#cell : undefined;
+    return #cell in ref
+      ? (ref as unknown as LocalActorRef<T>).#cell
+      : undefined;
   }
 
   /** Hierarchical path. */
@@ -256,7 +273,7 @@ export class ActorCell<M> {
   #sysHead = 0;
   #priority: M[] = [];
   #draining = false;
-  #drainNow = () => void this.#drain();
+  #burst = 0;
   #lastDepth = 0;
   #failure: unknown = undefined;
   #stopPromise: Promise<void> | undefined;
@@ -288,7 +305,8 @@ export class ActorCell<M> {
     this.path = path;
     this.kind = props.kind ?? name;
     this.restartType = props.restart ?? "permanent";
-    this.shutdownTimeoutMs = props.shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS;
+    this.shutdownTimeoutMs = props.shutdownTimeoutMs ??
+      DEFAULT_SHUTDOWN_TIMEOUT_MS;
     this.#props = props;
     this.#sys = sys;
     this.#clock = sys.clock;
@@ -301,8 +319,14 @@ export class ActorCell<M> {
     this.ref = new LocalActorRef(this);
     this.log = withFields(sys.logger, { path });
     this.#supervision = resolveSupervision(props.supervision);
-    this.#window = new RestartWindow(this.#supervision.maxRestarts, this.#supervision.withinMs);
-    this.#timers = new ActorTimers<M>(this.#clock, (msg) => this.#tellFromTimer(msg));
+    this.#window = new RestartWindow(
+      this.#supervision.maxRestarts,
+      this.#supervision.withinMs,
+    );
+    this.#timers = new ActorTimers<M>(
+      this.#clock,
+      (msg) => this.#tellFromTimer(msg),
+    );
     this.#ctx = this.#makeContext();
   }
 
@@ -336,7 +360,9 @@ export class ActorCell<M> {
   ask(msg: M, timeoutMs: number): Promise<unknown> {
     if (!(timeoutMs > 0)) {
       return Promise.reject(
-        new RangeError(`ask to ${this.path} needs timeoutMs > 0, got ${timeoutMs}`),
+        new RangeError(
+          `ask to ${this.path} needs timeoutMs > 0, got ${timeoutMs}`,
+        ),
       );
     }
     if (this.#state >= STOPPING) {
@@ -344,7 +370,14 @@ export class ActorCell<M> {
       return Promise.reject(new ActorStoppedError(this.path));
     }
     return new Promise<unknown>((resolve, reject) => {
-      const reply = new AskReply(resolve, reject, this.#clock, this.path, msg, timeoutMs);
+      const reply = new AskReply(
+        resolve,
+        reject,
+        this.#clock,
+        this.path,
+        msg,
+        timeoutMs,
+      );
       const r = this.mailbox.offer(msg, reply);
       if (r === Offer.Accepted) {
         if (this.#state === RUNNING && !this.#draining) this.#schedule();
@@ -411,13 +444,38 @@ export class ActorCell<M> {
     if (this.#draining) return;
     this.#draining = true;
     // A microtask, not inline: the sender's call must not run our handler.
-    queueMicrotask(this.#drainNow);
+    queueMicrotask(this.#resume);
   }
 
-  /** The one loop per actor: system messages first, then one user message at a time. */
-  async #drain(): Promise<void> {
+  #resume = (): void => this.#run();
+  #afterAsync = (): void => {
+    // A slow async handler may hold the loop for long: report depth per message then.
+    this.#reportDepth();
+    if (++this.#burst >= this.#sys.throughput) this.#yieldThenRun();
+    else this.#run();
+  };
+  #loopCrashed = (error: unknown): void => {
+    // Handlers are caught in #invoke; reaching here is a runtime bug.
+    this.#draining = false;
+    this.log.error("internal runtime error in drain loop", { error });
+  };
+
+  #yieldThenRun(): void {
+    this.#burst = 0;
+    this.#reportDepth();
+    // A synchronous burst would starve sockets and timers: give way.
+    const y = this.#clock.yield ? this.#clock.yield() : RESOLVED;
+    y.then(this.#resume, this.#loopCrashed);
+  }
+
+  /**
+   * The one loop per actor: system messages first, then one user message at a
+   * time. A plain function rather than an async one so synchronous handlers
+   * cost no promise; it parks on a `.then` whenever something must be awaited
+   * and `#draining` stays true meanwhile, so no second loop can start.
+   */
+  #run(): void {
     const throughput = this.#sys.throughput;
-    let burst = 0;
     try {
       for (;;) {
         if (this.#sysHead < this.#sysQ.length) {
@@ -427,8 +485,8 @@ export class ActorCell<M> {
             this.#sysQ = [];
             this.#sysHead = 0;
           }
-          await this.#handleSys(m);
-          continue;
+          this.#handleSys(m).then(this.#resume, this.#loopCrashed);
+          return;
         }
         if (this.#state !== RUNNING) break;
         let msg: M;
@@ -443,20 +501,20 @@ export class ActorCell<M> {
           break;
         }
         const pending = this.#invoke(msg, reply);
-        if (pending !== undefined) await pending;
-        if (++burst >= throughput) {
-          burst = 0;
-          this.#reportDepth();
-          // A synchronous burst would starve sockets and timers: give way.
-          await (this.#clock.yield ? this.#clock.yield() : RESOLVED);
+        if (pending !== undefined) {
+          pending.then(this.#afterAsync, this.#loopCrashed);
+          return;
+        }
+        if (++this.#burst >= throughput) {
+          this.#yieldThenRun();
+          return;
         }
       }
     } catch (error) {
-      // Handlers are caught in #invoke; reaching here is a runtime bug.
-      this.log.error("internal runtime error in drain loop", { error });
-    } finally {
-      this.#draining = false;
+      this.#loopCrashed(error);
+      return;
     }
+    this.#draining = false;
     this.#reportDepth();
   }
 
@@ -465,7 +523,12 @@ export class ActorCell<M> {
     if (depth === this.#lastDepth) return;
     this.#lastDepth = depth;
     if (this.#events.wants("mailbox_depth")) {
-      this.#events.publish({ type: "mailbox_depth", path: this.path, kind: this.kind, depth });
+      this.#events.publish({
+        type: "mailbox_depth",
+        path: this.path,
+        kind: this.kind,
+        depth,
+      });
     }
   }
 
@@ -481,7 +544,10 @@ export class ActorCell<M> {
       this.#handlerFailed(error, msg, reply);
       return undefined;
     }
-    if (isThenable(out)) return this.#settle(out, msg, reply, t0, timed);
+    // `return ref.tell(x)` with room to spare returns the shared resolved
+    // promise: nothing to wait for, so stay on the synchronous path.
+    if (out === RESOLVED) out = undefined;
+    else if (isThenable(out)) return this.#settle(out, msg, reply, t0, timed);
     this.#handled(out, msg, reply, t0, timed);
     return undefined;
   }
@@ -503,7 +569,13 @@ export class ActorCell<M> {
     this.#handled(value, msg, reply, t0, timed);
   }
 
-  #handled(value: unknown, msg: M, reply: Reply | undefined, t0: number, timed: boolean): void {
+  #handled(
+    value: unknown,
+    msg: M,
+    reply: Reply | undefined,
+    t0: number,
+    timed: boolean,
+  ): void {
     reply?.resolve(value);
     if (timed) {
       this.#events.publish({
@@ -532,13 +604,26 @@ export class ActorCell<M> {
     this.#state = FAILED;
     this.#failure = error;
     if (this.#events.wants("failed")) {
-      this.#events.publish({ type: "failed", path: this.path, kind: this.kind, error, messageType });
+      this.#events.publish({
+        type: "failed",
+        path: this.path,
+        kind: this.kind,
+        error,
+        messageType,
+      });
     }
-    this.log.error(`actor failed handling "${messageType}": ${describe(error)}`, {
-      messageType,
+    this.log.error(
+      `actor failed handling "${messageType}": ${describe(error)}`,
+      {
+        messageType,
+        error,
+      },
+    );
+    this.#parent.childFailed(
+      this as unknown as ActorCell<never>,
       error,
-    });
-    this.#parent.childFailed(this as unknown as ActorCell<never>, error, messageType);
+      messageType,
+    );
   }
 
   // -------------------------------------------------------- system messages
@@ -579,8 +664,13 @@ export class ActorCell<M> {
   }
 
   /** Builds a fresh instance and runs preStart; a failure here is supervised. */
-  async #start(revive: boolean, restart: RestartInfo | undefined): Promise<void> {
-    if (this.#state === STOPPING || (this.#state === STOPPED && !revive)) return;
+  async #start(
+    revive: boolean,
+    restart: RestartInfo | undefined,
+  ): Promise<void> {
+    if (this.#state === STOPPING || (this.#state === STOPPED && !revive)) {
+      return;
+    }
     if (this.#state === STOPPED) {
       this.#stopPromise = undefined;
       this.#stopResolve = undefined;
@@ -610,7 +700,11 @@ export class ActorCell<M> {
       this.log.info("actor restarted", { delayMs: restart.delayMs });
     } else {
       if (this.#events.wants("started")) {
-        this.#events.publish({ type: "started", path: this.path, kind: this.kind });
+        this.#events.publish({
+          type: "started",
+          path: this.path,
+          kind: this.kind,
+        });
       }
       this.log.debug("actor started");
     }
@@ -668,7 +762,12 @@ export class ActorCell<M> {
     this.#idleMs = 0;
     this.mailbox.close((msg, reply) => {
       this.#sys.deadLetter(this.path, msg);
-      reply?.reject(new ActorStoppedError(this.path, "the actor stopped before handling it"));
+      reply?.reject(
+        new ActorStoppedError(
+          this.path,
+          "the actor stopped before handling it",
+        ),
+      );
     });
     for (const msg of this.#priority) this.#sys.deadLetter(this.path, msg);
     this.#priority = [];
@@ -684,7 +783,11 @@ export class ActorCell<M> {
       watcher.#deliverTerminated(terminated, toMessage);
     }
     if (this.#events.wants("stopped")) {
-      this.#events.publish({ type: "stopped", path: this.path, kind: this.kind });
+      this.#events.publish({
+        type: "stopped",
+        path: this.path,
+        kind: this.kind,
+      });
     }
     this.log.debug("actor stopped");
     this.#stopResolve?.();
@@ -695,19 +798,28 @@ export class ActorCell<M> {
   requestStop(selfStop = false): Promise<void> {
     if (this.#state === STOPPED) return RESOLVED;
     if (!this.#stopPromise) {
-      this.#stopPromise = new Promise<void>((resolve) => (this.#stopResolve = resolve));
+      this.#stopPromise = new Promise<void>((
+        resolve,
+      ) => (this.#stopResolve = resolve));
       this.#enqueueSys({ t: "stop", selfStop });
     }
     return this.#stopPromise;
   }
 
   /** Runs (or re-runs) start-up in the cell's loop; resolves when done, failed or not. */
-  requestStart(revive: boolean, restart: RestartInfo | undefined): Promise<void> {
-    return new Promise<void>((done) => this.#enqueueSys({ t: "start", revive, restart, done }));
+  requestStart(
+    revive: boolean,
+    restart: RestartInfo | undefined,
+  ): Promise<void> {
+    return new Promise<void>((done) =>
+      this.#enqueueSys({ t: "start", revive, restart, done })
+    );
   }
 
   #requestTeardown(error: unknown): Promise<void> {
-    return new Promise<void>((done) => this.#enqueueSys({ t: "teardown", error, done }));
+    return new Promise<void>((done) =>
+      this.#enqueueSys({ t: "teardown", error, done })
+    );
   }
 
   #cancelOwnTimers(): void {
@@ -721,17 +833,37 @@ export class ActorCell<M> {
   // ------------------------------------------------------------ children
 
   /** Creates, registers and starts a child; resolves once its preStart settled. */
-  async spawnChild<C>(name: string, props: ActorProps<C>): Promise<ActorRef<C>> {
+  async spawnChild<C>(
+    name: string,
+    props: ActorProps<C>,
+  ): Promise<ActorRef<C>> {
     if (this.#state >= STOPPING) {
-      throw new ActorStoppedError(`${this.path}/${name}`, `cannot spawn: parent ${this.path} is stopping`);
+      throw new ActorStoppedError(
+        `${this.path}/${name}`,
+        `cannot spawn: parent ${this.path} is stopping`,
+      );
     }
     if (name === "" || name.includes("/")) {
-      throw new InvalidActorNameError(this.path, name, "a name must be non-empty and contain no '/'");
+      throw new InvalidActorNameError(
+        this.path,
+        name,
+        "a name must be non-empty and contain no '/'",
+      );
     }
     if (this.#children.has(name)) {
-      throw new InvalidActorNameError(this.path, name, "a running sibling already has this name");
+      throw new InvalidActorNameError(
+        this.path,
+        name,
+        "a running sibling already has this name",
+      );
     }
-    const child = new ActorCell<C>(name, `${this.path}/${name}`, props, this.#sys, this.#asParent());
+    const child = new ActorCell<C>(
+      name,
+      `${this.path}/${name}`,
+      props,
+      this.#sys,
+      this.#asParent(),
+    );
     this.#children.set(name, child as unknown as ActorCell<never>);
     await child.requestStart(false, undefined);
     return child.ref;
@@ -741,30 +873,46 @@ export class ActorCell<M> {
     return {
       childFailed: (child, error, messageType) =>
         this.#enqueueSys({ t: "childFailed", child, error, messageType }),
-      childStopped: (child, selfStop) => this.#enqueueSys({ t: "childStopped", child, selfStop }),
+      childStopped: (child, selfStop) =>
+        this.#enqueueSys({ t: "childStopped", child, selfStop }),
     };
   }
 
   /** Stops one child within its shutdown timeout, abandoning it after that. */
   async stopChildCell(child: ActorCell<never>): Promise<void> {
-    if (this.#children.get(child.name) === child) this.#children.delete(child.name);
+    if (this.#children.get(child.name) === child) {
+      this.#children.delete(child.name);
+    }
     await this.#withinShutdownTimeout(child, child.requestStop());
   }
 
-  async #withinShutdownTimeout(child: ActorCell<never>, done: Promise<void>): Promise<boolean> {
+  async #withinShutdownTimeout(
+    child: ActorCell<never>,
+    done: Promise<void>,
+  ): Promise<boolean> {
     let timer: TimerId | undefined;
     const timedOut = new Promise<boolean>((resolve) => {
-      timer = this.#clock.setTimeout(() => resolve(true), child.shutdownTimeoutMs);
+      timer = this.#clock.setTimeout(
+        () => resolve(true),
+        child.shutdownTimeoutMs,
+      );
     });
     const ok = await Promise.race([done.then(() => false), timedOut]);
     this.#clock.clearTimeout(timer!);
     if (!ok) return true;
     if (this.#events.wants("shutdown_timeout")) {
-      this.#events.publish({ type: "shutdown_timeout", path: child.path, kind: child.kind });
+      this.#events.publish({
+        type: "shutdown_timeout",
+        path: child.path,
+        kind: child.kind,
+      });
     }
-    this.log.warn(`child ${child.path} did not stop within ${child.shutdownTimeoutMs} ms; abandoned`, {
-      child: child.path,
-    });
+    this.log.warn(
+      `child ${child.path} did not stop within ${child.shutdownTimeoutMs} ms; abandoned`,
+      {
+        child: child.path,
+      },
+    );
     child.abandon();
     return false;
   }
@@ -775,15 +923,24 @@ export class ActorCell<M> {
     }
   }
 
-  async #onChildFailed(child: ActorCell<never>, error: unknown, messageType: string): Promise<void> {
-    if (this.#state >= STOPPING || this.#children.get(child.name) !== child) return;
+  async #onChildFailed(
+    child: ActorCell<never>,
+    error: unknown,
+    messageType: string,
+  ): Promise<void> {
+    if (this.#state >= STOPPING || this.#children.get(child.name) !== child) {
+      return;
+    }
     // Stale: a group restart already replaced the failed incarnation.
     if (child.#state !== FAILED) return;
     let directive: Directive;
     try {
       directive = this.#supervision.decide(error, child.ref as ActorRef<never>);
     } catch (e) {
-      this.log.error("decide() threw; escalating", { error: e, child: child.path });
+      this.log.error("decide() threw; escalating", {
+        error: e,
+        child: child.path,
+      });
       directive = "escalate";
     }
     directive = effectiveDirective(child.restartType, directive);
@@ -792,24 +949,37 @@ export class ActorCell<M> {
         child.#enqueueSys({ t: "resume" });
         return;
       case "stop":
-        this.log.info(`stopping failed child ${child.path}`, { child: child.path });
+        this.log.info(`stopping failed child ${child.path}`, {
+          child: child.path,
+        });
         await this.stopChildCell(child);
         return;
       case "escalate":
-        this.#escalate(new ActorFailedError(child.path, messageType, error), messageType);
+        this.#escalate(
+          new ActorFailedError(child.path, messageType, error),
+          messageType,
+        );
         return;
       default:
         await this.#restart(child, error);
     }
   }
 
-  async #onChildStopped(child: ActorCell<never>, selfStop: boolean): Promise<void> {
-    if (this.#state >= STOPPING || this.#children.get(child.name) !== child) return;
+  async #onChildStopped(
+    child: ActorCell<never>,
+    selfStop: boolean,
+  ): Promise<void> {
+    if (this.#state >= STOPPING || this.#children.get(child.name) !== child) {
+      return;
+    }
     if (child.#state !== STOPPED) return; // stale: already revived
     if (selfStop && restartsOnNormalStop(child.restartType)) {
-      this.log.info(`permanent child ${child.path} stopped by itself; restarting it`, {
-        child: child.path,
-      });
+      this.log.info(
+        `permanent child ${child.path} stopped by itself; restarting it`,
+        {
+          child: child.path,
+        },
+      );
       await this.#restart(child, undefined);
       return;
     }
@@ -818,12 +988,21 @@ export class ActorCell<M> {
 
   #escalate(error: unknown, messageType: string): void {
     if (this.#events.wants("escalated")) {
-      this.#events.publish({ type: "escalated", path: this.path, kind: this.kind, error });
+      this.#events.publish({
+        type: "escalated",
+        path: this.path,
+        kind: this.kind,
+        error,
+      });
     }
     this.log.error(`escalating to supervisor: ${describe(error)}`, { error });
     this.#state = FAILED;
     this.#failure = error;
-    this.#parent.childFailed(this as unknown as ActorCell<never>, error, messageType);
+    this.#parent.childFailed(
+      this as unknown as ActorCell<never>,
+      error,
+      messageType,
+    );
   }
 
   /** Restart per strategy: count, tear down in reverse, wait the back-off, start in order. */
@@ -846,7 +1025,9 @@ export class ActorCell<M> {
       this.#backoffs.set(failed, backoff);
     }
     const delayMs = backoff.next(now);
-    const group = affectedChildren(this.#supervision.strategy, [...this.#children.values()], failed);
+    const group = affectedChildren(this.#supervision.strategy, [
+      ...this.#children.values(),
+    ], failed);
     const restarting: ActorCell<never>[] = [];
     for (const cell of [...group].reverse()) {
       if (cell === failed) {
@@ -868,7 +1049,9 @@ export class ActorCell<M> {
       await this.#startGroup(restarting, info);
       return;
     }
-    this.log.info(`restarting ${restarting.map((c) => c.path).join(", ")} in ${delayMs} ms`);
+    this.log.info(
+      `restarting ${restarting.map((c) => c.path).join(", ")} in ${delayMs} ms`,
+    );
     const id = this.#clock.setTimeout(() => {
       this.#restartTimers.delete(id);
       this.#enqueueSys({ t: "restartGroup", group: restarting, info });
@@ -877,11 +1060,19 @@ export class ActorCell<M> {
   }
 
   async #teardownChild(child: ActorCell<never>, error: unknown): Promise<void> {
-    const ok = await this.#withinShutdownTimeout(child, child.#requestTeardown(error));
-    if (!ok && this.#children.get(child.name) === child) this.#children.delete(child.name);
+    const ok = await this.#withinShutdownTimeout(
+      child,
+      child.#requestTeardown(error),
+    );
+    if (!ok && this.#children.get(child.name) === child) {
+      this.#children.delete(child.name);
+    }
   }
 
-  async #startGroup(group: ActorCell<never>[], info: RestartInfo): Promise<void> {
+  async #startGroup(
+    group: ActorCell<never>[],
+    info: RestartInfo,
+  ): Promise<void> {
     if (this.#state >= STOPPING) return;
     for (const cell of group) {
       if (this.#children.get(cell.name) !== cell) continue;
@@ -891,11 +1082,17 @@ export class ActorCell<M> {
 
   // ------------------------------------------------------------ death watch
 
-  #watch(target: ActorCell<never>, toMessage: (t: Terminated) => unknown): void {
+  #watch(
+    target: ActorCell<never>,
+    toMessage: (t: Terminated) => unknown,
+  ): void {
     const me = this as unknown as ActorCell<never>;
     if (target === me) return;
     if (target.#state === STOPPED) {
-      this.#deliverTerminated({ type: "terminated", path: target.path }, toMessage);
+      this.#deliverTerminated(
+        { type: "terminated", path: target.path },
+        toMessage,
+      );
       return;
     }
     target.#watchers.set(me, toMessage);
@@ -908,17 +1105,25 @@ export class ActorCell<M> {
   }
 
   #unwatchAll(): void {
-    for (const target of this.#watching) target.#watchers.delete(this as unknown as ActorCell<never>);
+    for (const target of this.#watching) {
+      target.#watchers.delete(this as unknown as ActorCell<never>);
+    }
     this.#watching.clear();
   }
 
-  #deliverTerminated(t: Terminated, toMessage: (t: Terminated) => unknown): void {
+  #deliverTerminated(
+    t: Terminated,
+    toMessage: (t: Terminated) => unknown,
+  ): void {
     if (this.#state >= STOPPING) return;
     let msg: M;
     try {
       msg = toMessage(t) as M;
     } catch (error) {
-      this.log.error("watch toMessage threw; Terminated not delivered", { error, watched: t.path });
+      this.log.error("watch toMessage threw; Terminated not delivered", {
+        error,
+        watched: t.path,
+      });
       return;
     }
     // Ahead of user messages, like a system message, but handled by receive().
@@ -935,7 +1140,7 @@ export class ActorCell<M> {
     if (this.restartType === "permanent") {
       this.log.warn(
         "idle timeout on a permanent actor: its supervisor will restart it after passivation; " +
-          "use restart: \"transient\" or \"temporary\" for passivation",
+          'use restart: "transient" or "temporary" for passivation',
       );
     }
     this.#lastActivity = this.#clock.now();
@@ -959,7 +1164,10 @@ export class ActorCell<M> {
     if (this.#idleMs === 0 || this.#idleTimer !== undefined) return;
     // Re-arm rather than reset the timer per message: one timer per idle period, not per message.
     const idleFor = this.#clock.now() - this.#lastActivity;
-    if (this.#state !== RUNNING || this.mailbox.size > 0 || this.#priority.length > 0) {
+    if (
+      this.#state !== RUNNING || this.mailbox.size > 0 ||
+      this.#priority.length > 0
+    ) {
       this.#armIdle(this.#idleMs);
     } else if (idleFor < this.#idleMs) {
       this.#armIdle(this.#idleMs - idleFor);
@@ -980,12 +1188,14 @@ export class ActorCell<M> {
       clock: this.#clock,
       log: this.log,
       timers: this.#timers as TimerScheduler<M>,
-      spawn: <C>(name: string, props: ActorProps<C>) => cell.spawnChild(name, props),
+      spawn: <C>(name: string, props: ActorProps<C>) =>
+        cell.spawnChild(name, props),
       child: <C>(name: string) => {
         const c = cell.#children.get(name);
         return c && c.alive ? (c.ref as unknown as ActorRef<C>) : undefined;
       },
-      children: () => [...cell.#children.values()].filter((c) => c.alive).map((c) => c.name),
+      children: () =>
+        [...cell.#children.values()].filter((c) => c.alive).map((c) => c.name),
       stopChild: async (name: string) => {
         const c = cell.#children.get(name);
         if (c) await cell.stopChildCell(c);
@@ -1005,7 +1215,9 @@ export class ActorCell<M> {
 function cellOrThrow<T>(ref: ActorRef<T>, what: string): ActorCell<never> {
   const cell = LocalActorRef.cellOf(ref);
   if (!cell) {
-    throw new TypeError(`${what}(${ref.path}): only refs made by an ActorSystem can be watched`);
+    throw new TypeError(
+      `${what}(${ref.path}): only refs made by an ActorSystem can be watched`,
+    );
   }
   return cell as unknown as ActorCell<never>;
 }

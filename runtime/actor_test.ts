@@ -3,6 +3,7 @@ import fc from "fast-check";
 import {
   ActorStoppedError,
   AskTimeoutError,
+  type Clock,
   MailboxFullError,
   ManualClock,
   type OverflowPolicy,
@@ -28,7 +29,13 @@ Deno.test("tell enqueues in order; ask resolves with the handler's (async) retur
     }),
   });
   for (let i = 0; i < 5; i++) await ref.tell({ type: "push", n: i });
-  assert.deepEqual(await ref.ask({ type: "get" }, { timeoutMs: 100 }), [0, 1, 2, 3, 4]);
+  assert.deepEqual(await ref.ask({ type: "get" }, { timeoutMs: 100 }), [
+    0,
+    1,
+    2,
+    3,
+    4,
+  ]);
   assert.equal(ref.path, "/t/acc");
   assert.equal(ref.name, "acc");
   await system.shutdown();
@@ -64,7 +71,10 @@ Deno.test("ask times out with a named AskTimeoutError carrying the path", async 
   const asked = ref.ask({ type: "slow" }, { timeoutMs: 250 });
   const outcome = asked.then(() => "resolved", (e) => e);
   await clock.advance(249);
-  assert.equal(await Promise.race([outcome, Promise.resolve("pending")]), "pending");
+  assert.equal(
+    await Promise.race([outcome, Promise.resolve("pending")]),
+    "pending",
+  );
   await clock.advance(1);
   const err = await outcome;
   assert.ok(err instanceof AskTimeoutError);
@@ -79,7 +89,9 @@ Deno.test("ask times out with a named AskTimeoutError carrying the path", async 
 
 Deno.test("messages to stopped actors are dead letters; ask to one rejects ActorStoppedError", async () => {
   const { system, of } = harness();
-  const ref = await system.spawn<string>("gone", { factory: () => ({ receive() {} }) });
+  const ref = await system.spawn<string>("gone", {
+    factory: () => ({ receive() {} }),
+  });
   await system.shutdown();
   assert.equal(ref.alive, false);
   await ref.tell("late");
@@ -148,7 +160,10 @@ Deno.test("overflow drop-newest drops the new message and counts it", async () =
   release();
   await clock.settle();
   assert.deepEqual(got, [0, 1, 2]);
-  assert.deepEqual(of("dropped").map((e) => [e.path, e.policy]), [["/t/sink", "drop-newest"]]);
+  assert.deepEqual(of("dropped").map((e) => [e.path, e.policy]), [[
+    "/t/sink",
+    "drop-newest",
+  ]]);
   assert.equal(system.droppedCount, 1);
   await system.shutdown();
 });
@@ -236,7 +251,11 @@ Deno.test("property: messages from each sender arrive in the order sent", async 
       fc.array(fc.boolean(), { minLength: 1, maxLength: 8 }),
       async (counts, capacity, throughput, asyncHandler, awaitPattern) => {
         const clock = new ManualClock({ settleTurns: 50 });
-        const system = new ActorSystem("p", { clock, logger: silentLogger(), throughput });
+        const system = new ActorSystem("p", {
+          clock,
+          logger: silentLogger(),
+          throughput,
+        });
         const got: [number, number][] = [];
         const ref = await system.spawn<[number, number]>("r", {
           mailbox: { capacity, overflow: "backpressure" },
@@ -263,7 +282,10 @@ Deno.test("property: messages from each sender arrive in the order sent", async 
         await clock.settle();
         for (let s = 0; s < counts.length; s++) {
           const mine = got.filter(([from]) => from === s).map(([, i]) => i);
-          assert.deepEqual(mine, Array.from({ length: counts[s] }, (_, i) => i));
+          assert.deepEqual(
+            mine,
+            Array.from({ length: counts[s] }, (_, i) => i),
+          );
         }
         await system.shutdown();
       },
@@ -307,7 +329,10 @@ Deno.test("watch delivers Terminated (with error after a failure), immediately i
   const { system, clock } = harness({
     supervision: { decide: () => "stop" },
   });
-  type W = { type: "terminated"; path: string; error?: unknown } | { type: "watch"; ref: unknown };
+  type W = { type: "terminated"; path: string; error?: unknown } | {
+    type: "watch";
+    ref: unknown;
+  };
   const seen: { path: string; error?: unknown }[] = [];
   const doomed = await system.spawn<string>("doomed", {
     factory: () => ({
@@ -316,7 +341,9 @@ Deno.test("watch delivers Terminated (with error after a failure), immediately i
       },
     }),
   });
-  const quiet = await system.spawn<string>("quiet", { factory: () => ({ receive() {} }) });
+  const quiet = await system.spawn<string>("quiet", {
+    factory: () => ({ receive() {} }),
+  });
   await system.spawn<W>("watcher", {
     factory: (ctx) => ({
       preStart() {
@@ -325,7 +352,9 @@ Deno.test("watch delivers Terminated (with error after a failure), immediately i
         ctx.unwatch(quiet);
       },
       receive(m) {
-        if (m.type === "terminated") seen.push({ path: m.path, error: m.error });
+        if (m.type === "terminated") {
+          seen.push({ path: m.path, error: m.error });
+        }
       },
     }),
   });
@@ -386,7 +415,10 @@ Deno.test("idle passivation of a permanent actor restarts it (OTP semantics)", a
   await clock.advance(100);
   assert.equal(starts, 2);
   assert.equal(ref.alive, true);
-  assert.equal(await ref.ask("same ref works", { timeoutMs: 10 }), "same ref works");
+  assert.equal(
+    await ref.ask("same ref works", { timeoutMs: 10 }),
+    "same ref works",
+  );
   assert.equal(of("restarted").length, 1);
   await system.shutdown();
 });
@@ -405,7 +437,8 @@ Deno.test("timers deliver to self and are cancelled on restart and on stop", asy
             ctx.timers.startSingle("once", "single", 50);
             ctx.timers.startPeriodic("tick", "tick", 20);
           } else {
-            activeAfterRestart = ctx.timers.isActive("tick") || ctx.timers.isActive("once");
+            activeAfterRestart = ctx.timers.isActive("tick") ||
+              ctx.timers.isActive("once");
             ctx.timers.startPeriodic("tick2", "tick2", 30);
           }
         },
@@ -436,7 +469,9 @@ Deno.test("a throwing async handler causes no unhandled rejection", async () => 
   };
   globalThis.addEventListener("unhandledrejection", onUnhandled);
   try {
-    const { system, clock, of } = harness({ supervision: { maxRestarts: 100 } });
+    const { system, clock, of } = harness({
+      supervision: { maxRestarts: 100 },
+    });
     const ref = await system.spawn<string>("thrower", {
       factory: () => ({
         async preStart() {},
@@ -465,14 +500,23 @@ Deno.test("a throwing async handler causes no unhandled rejection", async () => 
 Deno.test("the drain loop yields to the event loop after `throughput` messages", async () => {
   const clock = new ManualClock();
   let yields = 0;
-  const counting = Object.assign(Object.create(clock), {
+  const counting: Clock = {
+    now: () => clock.now(),
+    setTimeout: (fn, ms) => clock.setTimeout(fn, ms),
+    clearTimeout: (id) => clock.clearTimeout(id),
     yield: () => {
       yields++;
       return Promise.resolve();
     },
-  }) as ManualClock;
-  const system = new ActorSystem("y", { clock: counting, logger: silentLogger(), throughput: 4 });
-  const ref = await system.spawn<number>("r", { factory: () => ({ receive() {} }) });
+  };
+  const system = new ActorSystem("y", {
+    clock: counting,
+    logger: silentLogger(),
+    throughput: 4,
+  });
+  const ref = await system.spawn<number>("r", {
+    factory: () => ({ receive() {} }),
+  });
   for (let i = 0; i < 10; i++) void ref.tell(i);
   await clock.settle();
   assert.equal(yields, 2);

@@ -19,7 +19,10 @@ import type { BackoffOptions } from "./types.ts";
  * console.assert(backoffCeiling(opts, 9) === 1000);
  * ```
  */
-export function backoffCeiling(options: BackoffOptions, attempt: number): number {
+export function backoffCeiling(
+  options: BackoffOptions,
+  attempt: number,
+): number {
   // 2^attempt overflows to Infinity long before it matters; min() caps it.
   return Math.min(options.maxMs, options.minMs * 2 ** attempt);
 }
@@ -63,7 +66,9 @@ export class Backoff {
     if (this.#attempt > 0 && now - this.#runningSince >= opts.resetAfterMs) {
       this.#attempt = 0;
     }
-    const delay = Math.floor(this.#random() * backoffCeiling(opts, this.#attempt));
+    const delay = Math.floor(
+      this.#random() * backoffCeiling(opts, this.#attempt),
+    );
     this.#attempt++;
     this.#runningSince = now + delay;
     return delay;

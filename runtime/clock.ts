@@ -9,7 +9,8 @@
 import type { Clock, TimerId } from "./types.ts";
 
 // Deno 2 provides `setImmediate` as a global; look it up without pulling in Node types.
-const immediate = (globalThis as { setImmediate?: (fn: () => void) => unknown }).setImmediate;
+const immediate =
+  (globalThis as { setImmediate?: (fn: () => void) => unknown }).setImmediate;
 
 /**
  * Wall-clock time and real timers.

@@ -131,7 +131,9 @@ export class SystemFailedError extends Error {
     cause: unknown,
   ) {
     super(
-      `actor system /${system} stopped because its root guardian failed: ${describe(cause)}; ` +
+      `actor system /${system} stopped because its root guardian failed: ${
+        describe(cause)
+      }; ` +
         `fix the cause or loosen supervision (maxRestarts/withinMs) and restart the process`,
       { cause },
     );
@@ -162,7 +164,9 @@ export class RestartIntensityExceededError extends Error {
   ) {
     super(
       `${path} restarted children more than ${maxRestarts} times within ${withinMs} ms and gave up ` +
-        `(last failure: ${describe(cause)}); fix the failing child or raise maxRestarts/withinMs`,
+        `(last failure: ${
+          describe(cause)
+        }); fix the failing child or raise maxRestarts/withinMs`,
       { cause },
     );
   }
@@ -195,11 +199,21 @@ export class InvalidActorNameError extends Error {
   }
 }
 
-/** One-line description of any thrown value, for messages and logs. */
+/**
+ * One-line description of any thrown value, for messages and logs.
+ *
+ * @example
+ * ```ts
+ * import { describe } from "./errors.ts";
+ * console.assert(describe(new TypeError("x")) === "TypeError: x");
+ * ```
+ */
 export function describe(error: unknown): string {
   if (error instanceof Error) return `${error.name}: ${error.message}`;
   try {
-    return typeof error === "string" ? error : JSON.stringify(error) ?? String(error);
+    return typeof error === "string"
+      ? error
+      : JSON.stringify(error) ?? String(error);
   } catch {
     return String(error);
   }

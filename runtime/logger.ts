@@ -27,9 +27,15 @@ const RANK: Record<LogLevel, number> = { debug: 0, info: 1, warn: 2, error: 3 };
  */
 export function consoleLogger(level: LogLevel = "info"): Logger {
   const min = RANK[level];
-  const write = (lvl: LogLevel, msg: string, fields?: Record<string, unknown>) => {
+  const write = (
+    lvl: LogLevel,
+    msg: string,
+    fields?: Record<string, unknown>,
+  ) => {
     if (RANK[lvl] < min) return;
-    const line = fields ? `${lvl.toUpperCase()} ${msg} ${renderFields(fields)}` : `${lvl.toUpperCase()} ${msg}`;
+    const line = fields
+      ? `${lvl.toUpperCase()} ${msg} ${renderFields(fields)}`
+      : `${lvl.toUpperCase()} ${msg}`;
     if (lvl === "error") console.error(line);
     else if (lvl === "warn") console.warn(line);
     else console.log(line);
@@ -68,8 +74,13 @@ export function silentLogger(): Logger {
  * log.info("hello");
  * ```
  */
-export function withFields(logger: Logger, fields: Record<string, unknown>): Logger {
-  const merge = (f?: Record<string, unknown>) => (f ? { ...fields, ...f } : fields);
+export function withFields(
+  logger: Logger,
+  fields: Record<string, unknown>,
+): Logger {
+  const merge = (
+    f?: Record<string, unknown>,
+  ) => (f ? { ...fields, ...f } : fields);
   return {
     debug: (m, f) => logger.debug(m, merge(f)),
     info: (m, f) => logger.info(m, merge(f)),

@@ -78,7 +78,9 @@ export class Mailbox<M> {
 
   constructor(capacity: number, policy: OverflowPolicy = "backpressure") {
     if (!Number.isInteger(capacity) || capacity < 1) {
-      throw new RangeError(`mailbox capacity must be an integer >= 1, got ${capacity}`);
+      throw new RangeError(
+        `mailbox capacity must be an integer >= 1, got ${capacity}`,
+      );
     }
     this.capacity = capacity;
     this.policy = policy;
@@ -174,7 +176,9 @@ export class Mailbox<M> {
     if (this.#waitHead === this.#waiters.length) {
       this.#waiters = [];
       this.#waitHead = 0;
-    } else if (this.#waitHead > 1024 && this.#waitHead * 2 > this.#waiters.length) {
+    } else if (
+      this.#waitHead > 1024 && this.#waitHead * 2 > this.#waiters.length
+    ) {
       this.#waiters = this.#waiters.slice(this.#waitHead);
       this.#waitHead = 0;
     }

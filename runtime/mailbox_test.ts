@@ -6,7 +6,9 @@ Deno.test("Mailbox is FIFO across ring wrap-around and growth", () => {
   const out: number[] = [];
   let next = 0;
   for (let round = 0; round < 50; round++) {
-    for (let i = 0; i < 7; i++) assert.equal(box.offer(next++, undefined), Offer.Accepted);
+    for (let i = 0; i < 7; i++) {
+      assert.equal(box.offer(next++, undefined), Offer.Accepted);
+    }
     for (let i = 0; i < 5; i++) out.push(box.shift()!);
   }
   while (box.size > 0) out.push(box.shift()!);

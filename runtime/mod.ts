@@ -27,7 +27,12 @@ export {
   RestartIntensityExceededError,
   SystemFailedError,
 } from "./errors.ts";
-export { consoleLogger, type LogLevel, silentLogger, withFields } from "./logger.ts";
+export {
+  consoleLogger,
+  type LogLevel,
+  silentLogger,
+  withFields,
+} from "./logger.ts";
 export {
   type EventListener,
   EventStream,

@@ -40,7 +40,9 @@ export const DEFAULT_WITHIN_MS = 5000;
  * console.assert(s.maxRestarts === 3 && s.decide(new Error("x"), undefined as never) === "restart");
  * ```
  */
-export function resolveSupervision(options: SupervisorOptions = {}): ResolvedSupervision {
+export function resolveSupervision(
+  options: SupervisorOptions = {},
+): ResolvedSupervision {
   const maxRestarts = options.maxRestarts ?? DEFAULT_MAX_RESTARTS;
   const withinMs = options.withinMs ?? DEFAULT_WITHIN_MS;
   if (!(maxRestarts >= 0) || !(withinMs > 0)) {
@@ -126,8 +128,13 @@ export function affectedChildren<T>(
  * console.assert(effectiveDirective("transient", "restart") === "restart");
  * ```
  */
-export function effectiveDirective(restart: RestartType, directive: Directive): Directive {
-  return restart === "temporary" && directive === "restart" ? "stop" : directive;
+export function effectiveDirective(
+  restart: RestartType,
+  directive: Directive,
+): Directive {
+  return restart === "temporary" && directive === "restart"
+    ? "stop"
+    : directive;
 }
 
 /**

@@ -22,7 +22,11 @@ Deno.test("affectedChildren per strategy", () => {
   const kids = ["a", "b", "c", "d"];
   assert.deepEqual(affectedChildren("one_for_one", kids, "b"), ["b"]);
   assert.deepEqual(affectedChildren("one_for_all", kids, "b"), kids);
-  assert.deepEqual(affectedChildren("rest_for_one", kids, "b"), ["b", "c", "d"]);
+  assert.deepEqual(affectedChildren("rest_for_one", kids, "b"), [
+    "b",
+    "c",
+    "d",
+  ]);
 });
 
 Deno.test("restart types override directives", () => {

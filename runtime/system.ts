@@ -5,13 +5,23 @@
  * @module
  */
 
-import { ActorCell, type ParentLink, type SystemContext } from "./actor_cell.ts";
+import {
+  ActorCell,
+  messageTypeOf,
+  type ParentLink,
+  type SystemContext,
+} from "./actor_cell.ts";
 import { RealClock } from "./clock.ts";
 import { ActorStoppedError, describe, SystemFailedError } from "./errors.ts";
 import { EventStream } from "./events.ts";
 import { consoleLogger } from "./logger.ts";
-import { messageTypeOf } from "./actor_cell.ts";
-import type { ActorProps, ActorRef, ActorSystemOptions, Clock, Logger } from "./types.ts";
+import type {
+  ActorProps,
+  ActorRef,
+  ActorSystemOptions,
+  Clock,
+  Logger,
+} from "./types.ts";
 
 /** Default messages handled per burst before the drain loop yields. */
 export const DEFAULT_THROUGHPUT = 64;
@@ -59,19 +69,28 @@ export class ActorSystem {
 
   constructor(name: string, options: ActorSystemOptions = {}) {
     if (name === "" || name.includes("/")) {
-      throw new TypeError(`actor system name must be non-empty without '/', got "${name}"`);
+      throw new TypeError(
+        `actor system name must be non-empty without '/', got "${name}"`,
+      );
     }
     const throughput = options.throughput ?? DEFAULT_THROUGHPUT;
     if (!Number.isInteger(throughput) || throughput < 1) {
-      throw new RangeError(`throughput must be an integer >= 1, got ${throughput}`);
+      throw new RangeError(
+        `throughput must be an integer >= 1, got ${throughput}`,
+      );
     }
     this.name = name;
     this.#clock = options.clock ?? new RealClock();
     this.#logger = options.logger ?? consoleLogger("info");
     this.events = new EventStream((error) =>
-      this.#logger.error("runtime event listener threw", { path: `/${name}`, error })
+      this.#logger.error("runtime event listener threw", {
+        path: `/${name}`,
+        error,
+      })
     );
-    this.whenTerminated = new Promise((resolve) => (this.#resolveTerminated = resolve));
+    this.whenTerminated = new Promise((
+      resolve,
+    ) => (this.#resolveTerminated = resolve));
     const ctx: SystemContext = {
       clock: this.#clock,
       logger: this.#logger,
@@ -120,10 +139,32 @@ export class ActorSystem {
    */
   async spawn<M>(name: string, props: ActorProps<M>): Promise<ActorRef<M>> {
     if (this.#shutdown) {
-      throw new ActorStoppedError(`/${this.name}/${name}`, `cannot spawn: system /${this.name} is shut down`);
+      throw new ActorStoppedError(
+        `/${this.name}/${name}`,
+        `cannot spawn: system /${this.name} is shut down`,
+      );
     }
     await this.#rootStarted;
     return this.#root.spawnChild(name, props);
+  }
+
+  /**
+   * Stops one top-level actor (and its subtree) within its shutdownTimeoutMs;
+   * it is not restarted, whatever its restart type. Other refs resolve at once.
+   *
+   * @example
+   * ```ts
+   * import { ActorSystem, silentLogger } from "./mod.ts";
+   * const system = new ActorSystem("demo", { logger: silentLogger() });
+   * const ref = await system.spawn<string>("a", { factory: () => ({ receive() {} }) });
+   * await system.stop(ref);
+   * console.assert(!ref.alive);
+   * await system.shutdown();
+   * ```
+   */
+  async stop(ref: ActorRef<unknown>): Promise<void> {
+    const cell = this.#root.childCells.find((c) => c.ref === ref);
+    if (cell) await this.#root.stopChildCell(cell);
   }
 
   /**
@@ -149,10 +190,13 @@ export class ActorSystem {
   #rootFailed(error: unknown): void {
     if (this.#failure) return;
     this.#failure = new SystemFailedError(this.name, error);
-    this.#logger.error(`actor system stopping: root guardian failed: ${describe(error)}`, {
-      path: `/${this.name}`,
-      error,
-    });
+    this.#logger.error(
+      `actor system stopping: root guardian failed: ${describe(error)}`,
+      {
+        path: `/${this.name}`,
+        error,
+      },
+    );
     void this.shutdown();
   }
 

@@ -15,7 +15,9 @@ export interface Harness {
   system: ActorSystem;
   events: RuntimeEvent[];
   /** Events of one type (narrowed). */
-  of<T extends RuntimeEvent["type"]>(type: T): Extract<RuntimeEvent, { type: T }>[];
+  of<T extends RuntimeEvent["type"]>(
+    type: T,
+  ): Extract<RuntimeEvent, { type: T }>[];
 }
 
 /**
@@ -30,7 +32,11 @@ export interface Harness {
  */
 export function harness(options: ActorSystemOptions = {}): Harness {
   const clock = new ManualClock();
-  const system = new ActorSystem("t", { clock, logger: silentLogger(), ...options });
+  const system = new ActorSystem("t", {
+    clock,
+    logger: silentLogger(),
+    ...options,
+  });
   const events: RuntimeEvent[] = [];
   system.events.subscribe((e) => events.push(e));
   return {
@@ -38,7 +44,10 @@ export function harness(options: ActorSystemOptions = {}): Harness {
     system,
     events,
     of: <T extends RuntimeEvent["type"]>(type: T) =>
-      events.filter((e) => e.type === type) as Extract<RuntimeEvent, { type: T }>[],
+      events.filter((e) => e.type === type) as Extract<
+        RuntimeEvent,
+        { type: T }
+      >[],
   };
 }
 

@@ -55,7 +55,9 @@ export class ActorTimers<M> implements TimerScheduler<M> {
   /** Sends `msg` to self every `ms` (> 0); replaces a timer with the same key. */
   startPeriodic(key: string, msg: M, ms: number): void {
     if (!(ms > 0)) {
-      throw new RangeError(`periodic timer "${key}" needs an interval > 0 ms, got ${ms}`);
+      throw new RangeError(
+        `periodic timer "${key}" needs an interval > 0 ms, got ${ms}`,
+      );
     }
     this.cancel(key);
     const tick = () => {

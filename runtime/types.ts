@@ -64,7 +64,10 @@ export interface MailboxOptions {
 export type RestartType = "permanent" | "transient" | "temporary";
 
 /** OTP strategies: which siblings restart with a failed child. */
-export type SupervisionStrategy = "one_for_one" | "one_for_all" | "rest_for_one";
+export type SupervisionStrategy =
+  | "one_for_one"
+  | "one_for_all"
+  | "rest_for_one";
 
 /** What a supervisor does with a child's failure. */
 export type Directive = "restart" | "resume" | "stop" | "escalate";

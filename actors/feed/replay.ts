@@ -25,7 +25,9 @@ export class FeedReplayError extends Error {
   override name = "FeedReplayError";
   constructor(path: string, cause: unknown) {
     super(
-      `cannot read replay file ${path}: ${cause instanceof Error ? cause.message : String(cause)}; ` +
+      `cannot read replay file ${path}: ${
+        cause instanceof Error ? cause.message : String(cause)
+      }; ` +
         `check the path (FEED_REPLAY_FILE) and that --allow-read covers it`,
       { cause },
     );
@@ -57,7 +59,10 @@ export function parseReplay(text: string): ReplayLine[] {
       continue;
     }
     const msg = parsed as { type?: unknown; data?: unknown } | null;
-    if (msg !== null && typeof msg === "object" && msg.type === "trade" && Array.isArray(msg.data)) {
+    if (
+      msg !== null && typeof msg === "object" && msg.type === "trade" &&
+      Array.isArray(msg.data)
+    ) {
       const trades = msg.data.filter((d): d is Record<string, unknown> =>
         d !== null && typeof d === "object" && !Array.isArray(d)
       );
@@ -125,7 +130,8 @@ export class ReplayCursor {
     this.#lines = lines;
     this.#speed = options.speed ?? 1;
     this.#retime = options.retime ?? true;
-    this.#firstRecorded = lines.find((l) => l.recordedAt !== undefined)?.recordedAt;
+    this.#firstRecorded = lines.find((l) => l.recordedAt !== undefined)
+      ?.recordedAt;
   }
 
   /** True once every line was handed out. */
@@ -145,7 +151,10 @@ export class ReplayCursor {
       while (!this.done) {
         const line = this.#lines[this.#next];
         const at = line.recordedAt ?? this.#firstRecorded;
-        if (at !== undefined && this.#firstRecorded !== undefined && at - this.#firstRecorded > replayedMs) {
+        if (
+          at !== undefined && this.#firstRecorded !== undefined &&
+          at - this.#firstRecorded > replayedMs
+        ) {
           break;
         }
         out.push(line);
@@ -156,7 +165,10 @@ export class ReplayCursor {
   }
 
   #shift(line: ReplayLine): ReplayLine {
-    if (!line.trades || this.#firstRecorded === undefined || this.#startedAt === undefined) {
+    if (
+      !line.trades || this.#firstRecorded === undefined ||
+      this.#startedAt === undefined
+    ) {
       return line;
     }
     const first = this.#firstRecorded;
@@ -164,7 +176,9 @@ export class ReplayCursor {
     return {
       ...line,
       trades: line.trades.map((d) =>
-        isPlausibleMs(d.t) && Math.abs(d.t - first) <= RETIME_WINDOW_MS ? { ...d, t: d.t + offset } : d
+        isPlausibleMs(d.t) && Math.abs(d.t - first) <= RETIME_WINDOW_MS
+          ? { ...d, t: d.t + offset }
+          : d
       ),
     };
   }

@@ -101,7 +101,10 @@ interface Client {
 }
 
 const PING = JSON.stringify({ type: "ping" });
-const TOO_MANY = JSON.stringify({ type: "error", msg: "Subscribing to too many symbols" });
+const TOO_MANY = JSON.stringify({
+  type: "error",
+  msg: "Subscribing to too many symbols",
+});
 /** Close code of {@linkcode FeedServer.dropConnections}: application-defined range. */
 export const DROP_CLOSE_CODE = 4000;
 const CLOSE_WAIT_MS = 2_000;
@@ -119,7 +122,9 @@ const CLOSE_WAIT_MS = 2_000;
  * ws.onopen = () => ws.send(JSON.stringify({ type: "subscribe", symbol: "AAPL" }));
  * ```
  */
-export async function startFeedServer(options: FeedServerOptions): Promise<FeedServer> {
+export async function startFeedServer(
+  options: FeedServerOptions,
+): Promise<FeedServer> {
   const {
     hostname = "127.0.0.1",
     port = 8765,
@@ -133,13 +138,24 @@ export async function startFeedServer(options: FeedServerOptions): Promise<FeedS
     onTrades,
     logger,
   } = options;
-  checkOptions(options, { maxSymbols, ratePerSec, batchIntervalMs, pingIntervalMs, maxTrades });
+  checkOptions(options, {
+    maxSymbols,
+    ratePerSec,
+    batchIntervalMs,
+    pingIntervalMs,
+    maxTrades,
+  });
   const universe = new Set(options.symbols);
-  const replay = options.replayFile === undefined ? undefined : new ReplayCursor(
-    await loadReplayFile(options.replayFile),
-    { speed: options.replaySpeed, retime: options.replayRetime },
-  );
-  const simulator = new MarketSimulator({ seed, injectInvalid: options.injectInvalid });
+  const replay = options.replayFile === undefined
+    ? undefined
+    : new ReplayCursor(
+      await loadReplayFile(options.replayFile),
+      { speed: options.replaySpeed, retime: options.replayRetime },
+    );
+  const simulator = new MarketSimulator({
+    seed,
+    injectInvalid: options.injectInvalid,
+  });
 
   const clients = new Set<Client>();
   let silent = false;
@@ -159,11 +175,18 @@ export async function startFeedServer(options: FeedServerOptions): Promise<FeedS
     } catch {
       return; // Finnhub ignores what it cannot parse.
     }
-    if (msg === null || typeof msg !== "object" || typeof msg.symbol !== "string") return;
+    if (
+      msg === null || typeof msg !== "object" || typeof msg.symbol !== "string"
+    ) return;
     const symbol = msg.symbol;
     if (msg.type === "subscribe") {
       if (!universe.has(symbol)) {
-        if (!silent) send(client, JSON.stringify({ type: "error", msg: `Invalid symbol ${symbol}` }));
+        if (!silent) {
+          send(
+            client,
+            JSON.stringify({ type: "error", msg: `Invalid symbol ${symbol}` }),
+          );
+        }
       } else if (!client.symbols.has(symbol)) {
         if (client.symbols.size >= maxSymbols) {
           if (!silent) send(client, TOO_MANY);
@@ -181,11 +204,21 @@ export async function startFeedServer(options: FeedServerOptions): Promise<FeedS
     for (const client of clients) {
       if (client.symbols.size === 0) continue;
       // Malformed replayed entries without a string symbol go to every subscriber.
-      const data = trades.filter((t) => typeof t.s !== "string" || client.symbols.has(t.s));
-      if (data.length > 0) send(client, JSON.stringify({ type: "trade", data }));
+      const data = trades.filter((t) =>
+        typeof t.s !== "string" || client.symbols.has(t.s)
+      );
+      if (data.length > 0) {
+        send(client, JSON.stringify({ type: "trade", data }));
+      }
     }
     tradesSent += trades.length;
     onTrades?.(trades);
+  }
+
+  function openCount(): number {
+    let n = 0;
+    for (const c of clients) if (c.socket.readyState === WebSocket.OPEN) n++;
+    return n;
   }
 
   function subscribedSymbols(): string[] {
@@ -239,10 +272,13 @@ export async function startFeedServer(options: FeedServerOptions): Promise<FeedS
   try {
     server = Deno.serve({ hostname, port, onListen() {} }, (req) => {
       if (req.headers.get("upgrade")?.toLowerCase() !== "websocket") {
-        return new Response("Tickline simulated Finnhub feed: connect with a WebSocket\n", {
-          status: 426,
-          headers: { upgrade: "websocket" },
-        });
+        return new Response(
+          "Tickline simulated Finnhub feed: connect with a WebSocket\n",
+          {
+            status: 426,
+            headers: { upgrade: "websocket" },
+          },
+        );
       }
       // The URL carries ?token=...: accepted, never read, never logged.
       const { socket, response } = Deno.upgradeWebSocket(req);
@@ -252,15 +288,15 @@ export async function startFeedServer(options: FeedServerOptions): Promise<FeedS
         symbols: new Set(),
         closed: new Promise((r) => resolveClosed = r),
       };
-      socket.onopen = () => {
-        clients.add(client);
-        logger?.info("feed client connected", { connections: clients.size });
-      };
+      // Tracked from the upgrade on, so close() also waits for half-open sockets.
+      clients.add(client);
+      socket.onopen = () =>
+        logger?.info("feed client connected", { connections: openCount() });
       socket.onmessage = (e) => onClientMessage(client, e.data);
       socket.onclose = () => {
         clients.delete(client);
         resolveClosed();
-        logger?.info("feed client disconnected", { connections: clients.size });
+        logger?.info("feed client disconnected", { connections: openCount() });
       };
       socket.onerror = () => {}; // a close event always follows
       return response;
@@ -271,14 +307,20 @@ export async function startFeedServer(options: FeedServerOptions): Promise<FeedS
     throw err;
   }
   const actualPort = server.addr.port;
-  logger?.info("feed listening", { hostname, port: actualPort, replay: replay !== undefined });
+  logger?.info("feed listening", {
+    hostname,
+    port: actualPort,
+    replay: replay !== undefined,
+  });
 
   let closing: Promise<void> | undefined;
   async function close(): Promise<void> {
     clearInterval(batchTimer);
     clearInterval(pingTimer);
     const pending = [...clients].map((c) => c.closed);
-    for (const c of clients) closeSocket(c.socket, 1001, "feed server shutting down");
+    for (const c of clients) {
+      closeSocket(c.socket, 1001, "feed server shutting down");
+    }
     await waitAll(pending, CLOSE_WAIT_MS);
     await server.shutdown();
     await server.finished;
@@ -290,8 +332,12 @@ export async function startFeedServer(options: FeedServerOptions): Promise<FeedS
     close: () => closing ??= close(),
     [Symbol.asyncDispose]: () => closing ??= close(),
     dropConnections() {
-      logger?.warn("feed dropping all connections", { connections: clients.size });
-      for (const c of clients) closeSocket(c.socket, DROP_CLOSE_CODE, "dropped by feed server");
+      logger?.warn("feed dropping all connections", {
+        connections: openCount(),
+      });
+      for (const c of clients) {
+        closeSocket(c.socket, DROP_CLOSE_CODE, "dropped by feed server");
+      }
     },
     setSilent(value: boolean) {
       silent = value;
@@ -300,7 +346,7 @@ export async function startFeedServer(options: FeedServerOptions): Promise<FeedS
       let subscriptions = 0;
       for (const c of clients) subscriptions += c.symbols.size;
       return {
-        connections: clients.size,
+        connections: openCount(),
         subscriptions,
         tradesSent,
         replayFinished: replay?.done ?? false,
@@ -310,7 +356,10 @@ export async function startFeedServer(options: FeedServerOptions): Promise<FeedS
 }
 
 function closeSocket(socket: WebSocket, code: number, reason: string): void {
-  if (socket.readyState === WebSocket.OPEN || socket.readyState === WebSocket.CONNECTING) {
+  if (
+    socket.readyState === WebSocket.OPEN ||
+    socket.readyState === WebSocket.CONNECTING
+  ) {
     try {
       socket.close(code, reason);
     } catch {
@@ -320,7 +369,7 @@ function closeSocket(socket: WebSocket, code: number, reason: string): void {
 }
 
 async function waitAll(promises: Promise<void>[], ms: number): Promise<void> {
-  let timer: number | undefined;
+  let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<void>((r) => timer = setTimeout(r, ms));
   await Promise.race([Promise.all(promises), timeout]);
   clearTimeout(timer);
@@ -337,14 +386,22 @@ function checkOptions(
   },
 ): void {
   if (!Array.isArray(options.symbols) || options.symbols.length === 0) {
-    throw new FeedOptionsError("symbols must list at least one tradeable symbol");
+    throw new FeedOptionsError(
+      "symbols must list at least one tradeable symbol",
+    );
   }
   if (!(n.ratePerSec >= 0) || !Number.isFinite(n.ratePerSec)) {
-    throw new FeedOptionsError(`ratePerSec must be a finite number >= 0, got ${n.ratePerSec}`);
+    throw new FeedOptionsError(
+      `ratePerSec must be a finite number >= 0, got ${n.ratePerSec}`,
+    );
   }
-  for (const key of ["batchIntervalMs", "pingIntervalMs", "maxSymbols"] as const) {
+  for (
+    const key of ["batchIntervalMs", "pingIntervalMs", "maxSymbols"] as const
+  ) {
     if (!(n[key] >= 1) || !Number.isFinite(n[key])) {
-      throw new FeedOptionsError(`${key} must be a finite number >= 1, got ${n[key]}`);
+      throw new FeedOptionsError(
+        `${key} must be a finite number >= 1, got ${n[key]}`,
+      );
     }
   }
   if (!(n.maxTrades >= 0)) {
@@ -352,6 +409,8 @@ function checkOptions(
   }
   const inject = options.injectInvalid ?? 0;
   if (!(inject >= 0 && inject <= 1)) {
-    throw new FeedOptionsError(`injectInvalid must be a fraction in [0, 1], got ${inject}`);
+    throw new FeedOptionsError(
+      `injectInvalid must be a fraction in [0, 1], got ${inject}`,
+    );
   }
 }

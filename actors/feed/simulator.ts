@@ -78,7 +78,11 @@ export class MarketSimulator {
     const span = Math.max(0, Math.floor(toMs) - Math.floor(fromMs));
     const times: number[] = [];
     for (let i = 0; i < count; i++) {
-      times.push(span === 0 ? Math.floor(toMs) : Math.floor(fromMs) + 1 + Math.floor(rnd() * span));
+      times.push(
+        span === 0
+          ? Math.floor(toMs)
+          : Math.floor(fromMs) + 1 + Math.floor(rnd() * span),
+      );
     }
     times.sort((a, b) => a - b);
     const out: Array<FinnhubTrade | Record<string, unknown>> = [];
@@ -106,7 +110,9 @@ export class MarketSimulator {
       // Fractional, like Binance's 0.011467.
       return { s, p, t, v: Math.max(0.000001, round(rnd() * 0.5, 6)) };
     }
-    const v = rnd() < 0.6 ? 100 * (1 + Math.floor(rnd() * 5)) : 1 + Math.floor(rnd() * 99);
+    const v = rnd() < 0.6
+      ? 100 * (1 + Math.floor(rnd() * 5))
+      : 1 + Math.floor(rnd() * 99);
     const c: string[] = [];
     const codes = Math.floor(rnd() * 3);
     for (let i = 0; i < codes; i++) {

@@ -44,7 +44,8 @@ export function consumerProps(deps: ConsumerDeps): ActorProps<ConsumerMsg> {
     shutdownTimeoutMs: 60_000,
     supervision: {
       strategy: "one_for_one",
-      maxRestarts: 5,
+      // Partitions restart to replay after any failure below them; only a storm escalates.
+      maxRestarts: 20,
       withinMs: 60_000,
       backoff: { minMs: 100, maxMs: 10_000, resetAfterMs: 60_000 },
     },

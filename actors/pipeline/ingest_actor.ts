@@ -224,7 +224,12 @@ class IngestActor implements Actor<IngestMsg> {
     this.attempt = 0;
     metrics.tradesReceived.inc(message.data.length);
     for (const raw of message.data) {
-      const result = validateTrade(raw, { receivedAt: at, allowZeroVolume: this.deps.allowZeroVolume });
+      const result = validateTrade(raw, {
+        receivedAt: at,
+        allowZeroVolume: this.deps.allowZeroVolume,
+        // One trade far ahead would push the watermark past every honest trade.
+        maxFutureSkewMs: 60_000,
+      });
       if (result.ok) {
         this.buffer.push(result.trade);
       } else {

@@ -71,7 +71,8 @@ export function encodeTrade(trade: Trade): string {
   const { symbol, price, volume, timestamp, conditions, ingestedAt } = trade;
   // String(n) equals JSON for finite numbers, but would write NaN/Infinity verbatim.
   if (
-    !Number.isFinite(price) || !Number.isFinite(volume) || !Number.isFinite(timestamp) ||
+    !Number.isFinite(price) || !Number.isFinite(volume) ||
+    !Number.isFinite(timestamp) ||
     !Number.isFinite(ingestedAt)
   ) {
     throw new TradeEncodeError(
@@ -140,16 +141,26 @@ export function isTradeRecord(o: unknown): o is Trade {
   const r = o as Record<string, unknown>;
   const { symbol, price, volume, timestamp, conditions, ingestedAt } = r;
   if (
-    typeof symbol !== "string" || symbol.length === 0 || symbol.length > MAX_SYMBOL_LENGTH ||
+    typeof symbol !== "string" || symbol.length === 0 ||
+    symbol.length > MAX_SYMBOL_LENGTH ||
     !SYMBOL_PATTERN.test(symbol) || symbol.charCodeAt(symbol.length - 1) === 32
   ) return false;
-  if (typeof price !== "number" || !(price > 0) || price === Infinity) return false;
-  if (typeof volume !== "number" || !(volume >= 0) || volume === Infinity) return false;
-  if (!Number.isSafeInteger(timestamp)) return false;
-  if (typeof ingestedAt !== "number" || !(ingestedAt >= 0) || ingestedAt === Infinity) {
+  if (typeof price !== "number" || !(price > 0) || price === Infinity) {
     return false;
   }
-  if (!Array.isArray(conditions) || conditions.length > MAX_CONDITIONS) return false;
+  if (typeof volume !== "number" || !(volume >= 0) || volume === Infinity) {
+    return false;
+  }
+  if (!Number.isSafeInteger(timestamp)) return false;
+  if (
+    typeof ingestedAt !== "number" || !(ingestedAt >= 0) ||
+    ingestedAt === Infinity
+  ) {
+    return false;
+  }
+  if (!Array.isArray(conditions) || conditions.length > MAX_CONDITIONS) {
+    return false;
+  }
   for (let i = 0; i < conditions.length; i++) {
     const c = conditions[i];
     if (typeof c !== "string" || !CONDITION_PATTERN.test(c)) return false;

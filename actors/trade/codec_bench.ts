@@ -27,7 +27,10 @@ Deno.bench("encodeTrade (stock)", { group: "encode" }, () => {
 Deno.bench("encodeTrade (crypto)", { group: "encode" }, () => {
   encodeTrade(crypto);
 });
-Deno.bench("JSON.stringify (stock, baseline)", { group: "encode", baseline: true }, () => {
+Deno.bench("JSON.stringify (stock, baseline)", {
+  group: "encode",
+  baseline: true,
+}, () => {
   JSON.stringify(stock);
 });
 
@@ -40,9 +43,14 @@ Deno.bench("decodeTrade (crypto string)", { group: "decode" }, () => {
 Deno.bench("decodeTrade (stock bytes)", { group: "decode" }, () => {
   decodeTrade(stockBytes);
 });
-Deno.bench("JSON.parse (stock, baseline, no validation)", { group: "decode", baseline: true }, () => {
+Deno.bench("JSON.parse (stock, baseline, no validation)", {
+  group: "decode",
+  baseline: true,
+}, () => {
   JSON.parse(stockValue);
 });
-Deno.bench("JSON.parse + zod schema (what the fast path avoids)", { group: "decode" }, () => {
+Deno.bench("JSON.parse + zod schema (what the fast path avoids)", {
+  group: "decode",
+}, () => {
   tradeRecordSchema.parse(JSON.parse(stockValue));
 });

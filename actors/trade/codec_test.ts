@@ -11,13 +11,24 @@ import {
 import type { Trade } from "./types.ts";
 
 const symbolArb = fc.oneof(
-  fc.constantFrom("AAPL", "BRK.B", "BINANCE:BTCUSDT", "OANDA:EUR_USD", "IC MARKETS:1", "^GSPC"),
+  fc.constantFrom(
+    "AAPL",
+    "BRK.B",
+    "BINANCE:BTCUSDT",
+    "OANDA:EUR_USD",
+    "IC MARKETS:1",
+    "^GSPC",
+  ),
   fc.stringMatching(/^[A-Z0-9][A-Z0-9:._\-]{0,20}$/),
 );
 
 const tradeArb: fc.Arbitrary<Trade> = fc.record({
   symbol: symbolArb,
-  price: fc.double({ min: Number.MIN_VALUE, noNaN: true, noDefaultInfinity: true }),
+  price: fc.double({
+    min: Number.MIN_VALUE,
+    noNaN: true,
+    noDefaultInfinity: true,
+  }),
   volume: fc.oneof(
     fc.constant(0),
     fc.double({ min: Number.MIN_VALUE, noNaN: true, noDefaultInfinity: true }),
@@ -49,8 +60,25 @@ Deno.test("codec: the fast checks agree with the zod schema on arbitrary records
     fc.anything(),
     fc.double(),
     fc.integer(),
-    fc.constantFrom(0, -0, 1, -1, 0.5, NaN, Infinity, -Infinity, 2 ** 53, "", " ", "A ", "AAPL"),
-    fc.array(fc.oneof(fc.string({ maxLength: 20, unit: "binary" }), fc.integer()), { maxLength: 70 }),
+    fc.constantFrom(
+      0,
+      -0,
+      1,
+      -1,
+      0.5,
+      NaN,
+      Infinity,
+      -Infinity,
+      2 ** 53,
+      "",
+      " ",
+      "A ",
+      "AAPL",
+    ),
+    fc.array(
+      fc.oneof(fc.string({ maxLength: 20, unit: "binary" }), fc.integer()),
+      { maxLength: 70 },
+    ),
   );
   const recordArb = fc.oneof(
     tradeArb.map((t) => t as unknown),
@@ -70,7 +98,11 @@ Deno.test("codec: the fast checks agree with the zod schema on arbitrary records
   );
   fc.assert(
     fc.property(recordArb, (r) => {
-      assert.equal(isTradeRecord(r), tradeRecordSchema.safeParse(r).success, JSON.stringify(r));
+      assert.equal(
+        isTradeRecord(r),
+        tradeRecordSchema.safeParse(r).success,
+        JSON.stringify(r),
+      );
     }),
     { numRuns: 3000 },
   );

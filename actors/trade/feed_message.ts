@@ -51,7 +51,11 @@ export function parseFeedMessage(text: string): FeedMessage {
     return {
       kind: "invalid_json",
       detail: `frame must be a JSON object, got ${
-        Array.isArray(value) ? "an array" : value === null ? "null" : typeof value
+        Array.isArray(value)
+          ? "an array"
+          : value === null
+          ? "null"
+          : typeof value
       }`,
     };
   }
@@ -80,7 +84,11 @@ export function parseFeedMessage(text: string): FeedMessage {
 }
 
 function classifyError(rawMsg: unknown): FeedMessage {
-  const msg = typeof rawMsg === "string" ? rawMsg : rawMsg === undefined ? "" : String(rawMsg);
+  const msg = typeof rawMsg === "string"
+    ? rawMsg
+    : rawMsg === undefined
+    ? ""
+    : String(rawMsg);
   if (msg.startsWith(INVALID_SYMBOL_PREFIX)) {
     return {
       kind: "error",
@@ -98,7 +106,9 @@ function classifyError(rawMsg: unknown): FeedMessage {
 }
 
 function clip(text: string): string {
-  return text.length > MAX_DETAIL_CHARS ? `${text.slice(0, MAX_DETAIL_CHARS)}...` : text;
+  return text.length > MAX_DETAIL_CHARS
+    ? `${text.slice(0, MAX_DETAIL_CHARS)}...`
+    : text;
 }
 
 function errorText(err: unknown): string {

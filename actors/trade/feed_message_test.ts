@@ -1,31 +1,52 @@
 import assert from "node:assert/strict";
 import { type FeedMessage, parseFeedMessage } from "./feed_message.ts";
 
-const cases: Array<[name: string, text: string, expected: FeedMessage | string]> = [
+const cases: Array<
+  [name: string, text: string, expected: FeedMessage | string]
+> = [
   [
     "trade frame",
     '{"type":"trade","data":[{"s":"AAPL","p":1,"t":2,"v":3}]}',
     { kind: "trades", data: [{ s: "AAPL", p: 1, t: 2, v: 3 }] },
   ],
-  ["empty trade frame", '{"type":"trade","data":[]}', { kind: "trades", data: [] }],
+  ["empty trade frame", '{"type":"trade","data":[]}', {
+    kind: "trades",
+    data: [],
+  }],
   ["ping", '{"type":"ping"}', { kind: "ping" }],
   [
     "invalid symbol error",
     '{"type":"error","msg":"Invalid symbol OANDA:EUR_USD"}',
-    { kind: "error", msg: "Invalid symbol OANDA:EUR_USD", errorKind: "invalid_symbol", symbol: "OANDA:EUR_USD" },
+    {
+      kind: "error",
+      msg: "Invalid symbol OANDA:EUR_USD",
+      errorKind: "invalid_symbol",
+      symbol: "OANDA:EUR_USD",
+    },
   ],
   [
     "too many symbols error",
     '{"type":"error","msg":"Subscribing to too many symbols"}',
-    { kind: "error", msg: "Subscribing to too many symbols", errorKind: "too_many_symbols" },
+    {
+      kind: "error",
+      msg: "Subscribing to too many symbols",
+      errorKind: "too_many_symbols",
+    },
   ],
   [
     "other error",
     '{"type":"error","msg":"Internal failure"}',
     { kind: "error", msg: "Internal failure", errorKind: "other" },
   ],
-  ["error without msg", '{"type":"error"}', { kind: "error", msg: "", errorKind: "other" }],
-  ["unknown type", '{"type":"news","data":[]}', { kind: "unknown", type: "news" }],
+  ["error without msg", '{"type":"error"}', {
+    kind: "error",
+    msg: "",
+    errorKind: "other",
+  }],
+  ["unknown type", '{"type":"news","data":[]}', {
+    kind: "unknown",
+    type: "news",
+  }],
   ["missing type", '{"data":[]}', { kind: "unknown", type: "" }],
   ["non-string type", '{"type":7}', { kind: "unknown", type: "" }],
   ["not JSON", "hello", "invalid_json"],
@@ -35,7 +56,11 @@ const cases: Array<[name: string, text: string, expected: FeedMessage | string]>
   ["JSON null", "null", "invalid_json"],
   ["JSON number", "42", "invalid_json"],
   ["JSON string", '"ping"', "invalid_json"],
-  ["trade data not array", '{"type":"trade","data":{"s":"AAPL"}}', "invalid_json"],
+  [
+    "trade data not array",
+    '{"type":"trade","data":{"s":"AAPL"}}',
+    "invalid_json",
+  ],
   ["trade data missing", '{"type":"trade"}', "invalid_json"],
   ["trade data null", '{"type":"trade","data":null}', "invalid_json"],
 ];

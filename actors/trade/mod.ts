@@ -16,14 +16,18 @@
  */
 
 export type { DeadLetter, LoggedTrade, RejectReason, Trade } from "./types.ts";
-export { type FeedErrorKind, type FeedMessage, parseFeedMessage } from "./feed_message.ts";
+export {
+  type FeedErrorKind,
+  type FeedMessage,
+  parseFeedMessage,
+} from "./feed_message.ts";
 export {
   DEFAULT_MAX_FUTURE_SKEW_MS,
   DEFAULT_MIN_TIMESTAMP_MS,
   toDeadLetter,
   type ValidateContext,
-  type ValidationResult,
   validateTrade,
+  type ValidationResult,
 } from "./validate.ts";
 export {
   decodeTrade,

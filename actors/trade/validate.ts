@@ -78,9 +78,15 @@ type Failure = { ok: false; reason: RejectReason; detail: string };
  * console.assert(!bad.ok && bad.reason === "non_positive_price");
  * ```
  */
-export function validateTrade(raw: unknown, ctx: ValidateContext): ValidationResult {
+export function validateTrade(
+  raw: unknown,
+  ctx: ValidateContext,
+): ValidationResult {
   if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
-    return fail("not_an_object", `trade must be a JSON object, got ${kindOf(raw)}`);
+    return fail(
+      "not_an_object",
+      `trade must be a JSON object, got ${kindOf(raw)}`,
+    );
   }
   const o = raw as Record<string, unknown>;
 
@@ -106,7 +112,10 @@ export function validateTrade(raw: unknown, ctx: ValidateContext): ValidationRes
   const t = o.t;
   if (t === undefined) return fail("missing_time", "t (time) is missing");
   if (!tradeFieldSchemas.timestamp.safeParse(t).success) {
-    return fail("invalid_time", `t must be an integer of epoch milliseconds, got ${show(t)}`);
+    return fail(
+      "invalid_time",
+      `t must be an integer of epoch milliseconds, got ${show(t)}`,
+    );
   }
   const plausible = checkPlausibleTime(t as number, ctx);
   if (plausible) return plausible;
@@ -114,11 +123,15 @@ export function validateTrade(raw: unknown, ctx: ValidateContext): ValidationRes
   const v = o.v;
   if (v === undefined) return fail("missing_volume", "v (volume) is missing");
   const allowZero = ctx.allowZeroVolume ?? false;
-  const volume = (allowZero ? tradeFieldSchemas.volumeOrZero : tradeFieldSchemas.volume)
-    .safeParse(v);
+  const volume =
+    (allowZero ? tradeFieldSchemas.volumeOrZero : tradeFieldSchemas.volume)
+      .safeParse(v);
   if (!volume.success) {
     return isTooSmall(volume.error)
-      ? fail("non_positive_volume", `v must be ${allowZero ? ">=" : ">"} 0, got ${show(v)}`)
+      ? fail(
+        "non_positive_volume",
+        `v must be ${allowZero ? ">=" : ">"} 0, got ${show(v)}`,
+      )
       : fail("invalid_volume", `v must be a finite number, got ${show(v)}`);
   }
 
@@ -169,15 +182,23 @@ export function toDeadLetter(
   return { raw, reason, detail, receivedAt };
 }
 
-function checkPlausibleTime(t: number, ctx: ValidateContext): Failure | undefined {
+function checkPlausibleTime(
+  t: number,
+  ctx: ValidateContext,
+): Failure | undefined {
   const min = ctx.minTimestampMs ?? DEFAULT_MIN_TIMESTAMP_MS;
-  const max = ctx.receivedAt + (ctx.maxFutureSkewMs ?? DEFAULT_MAX_FUTURE_SKEW_MS);
+  const max = ctx.receivedAt +
+    (ctx.maxFutureSkewMs ?? DEFAULT_MAX_FUTURE_SKEW_MS);
   if (t >= min && t <= max) return undefined;
   // The classic mistake is seconds instead of milliseconds: say so.
-  const hint = t * 1000 >= min && t * 1000 <= max ? " (looks like seconds, not milliseconds)" : "";
+  const hint = t * 1000 >= min && t * 1000 <= max
+    ? " (looks like seconds, not milliseconds)"
+    : "";
   return fail(
     "implausible_time",
-    `t must be epoch ms in [${isoOrNumber(min)}, ${isoOrNumber(max)}], got ${t}${hint}`,
+    `t must be epoch ms in [${isoOrNumber(min)}, ${
+      isoOrNumber(max)
+    }], got ${t}${hint}`,
   );
 }
 
@@ -208,7 +229,9 @@ function show(v: unknown): string {
   } catch {
     text = Object.prototype.toString.call(v);
   }
-  if (text.length > MAX_SHOWN_CHARS) text = `${text.slice(0, MAX_SHOWN_CHARS)}...`;
+  if (text.length > MAX_SHOWN_CHARS) {
+    text = `${text.slice(0, MAX_SHOWN_CHARS)}...`;
+  }
   return typeof v === "string" ? `string ${text}` : text;
 }
 

@@ -12,7 +12,9 @@ function without(key: string): Record<string, unknown> {
   return copy;
 }
 
-const bad: Array<[name: string, raw: unknown, reason: RejectReason, detail?: RegExp]> = [
+const bad: Array<
+  [name: string, raw: unknown, reason: RejectReason, detail?: RegExp]
+> = [
   ["null", null, "not_an_object"],
   ["array", [good], "not_an_object"],
   ["string", "AAPL 150", "not_an_object"],
@@ -29,17 +31,32 @@ const bad: Array<[name: string, raw: unknown, reason: RejectReason, detail?: Reg
   ["p NaN", { ...good, p: NaN }, "invalid_price", /got NaN/],
   ["p Infinity", { ...good, p: Infinity }, "invalid_price", /got Infinity/],
   ["p -Infinity", { ...good, p: -Infinity }, "invalid_price"],
-  ["p string", { ...good, p: "150.25" }, "invalid_price", /got string "150.25"/],
+  [
+    "p string",
+    { ...good, p: "150.25" },
+    "invalid_price",
+    /got string "150.25"/,
+  ],
   ["p null", { ...good, p: null }, "invalid_price", /got null/],
   ["p nested object", { ...good, p: { value: 1 } }, "invalid_price"],
-  ["p negative", { ...good, p: -1 }, "non_positive_price", /^p must be > 0, got -1$/],
+  [
+    "p negative",
+    { ...good, p: -1 },
+    "non_positive_price",
+    /^p must be > 0, got -1$/,
+  ],
   ["p zero", { ...good, p: 0 }, "non_positive_price", /got 0$/],
   ["p negative zero", { ...good, p: -0 }, "non_positive_price", /got -0$/],
   ["missing t", without("t"), "missing_time"],
   ["t string", { ...good, t: String(T) }, "invalid_time"],
   ["t fractional", { ...good, t: T + 0.5 }, "invalid_time"],
   ["t NaN", { ...good, t: NaN }, "invalid_time"],
-  ["t in seconds", { ...good, t: Math.floor(T / 1000) }, "implausible_time", /looks like seconds/],
+  [
+    "t in seconds",
+    { ...good, t: Math.floor(T / 1000) },
+    "implausible_time",
+    /looks like seconds/,
+  ],
   ["t far future", { ...good, t: NOW + 2 * 86_400_000 }, "implausible_time"],
   ["t negative", { ...good, t: -1 }, "implausible_time"],
   ["t zero", { ...good, t: 0 }, "implausible_time"],
@@ -50,13 +67,22 @@ const bad: Array<[name: string, raw: unknown, reason: RejectReason, detail?: Reg
   ["v string", { ...good, v: "10" }, "invalid_volume"],
   ["v array", { ...good, v: [10] }, "invalid_volume"],
   ["v boolean", { ...good, v: true }, "invalid_volume"],
-  ["v zero", { ...good, v: 0 }, "non_positive_volume", /^v must be > 0, got 0$/],
+  [
+    "v zero",
+    { ...good, v: 0 },
+    "non_positive_volume",
+    /^v must be > 0, got 0$/,
+  ],
   ["v negative", { ...good, v: -3 }, "non_positive_volume"],
   ["c string", { ...good, c: "1,12" }, "invalid_conditions"],
   ["c object", { ...good, c: { 0: "1" } }, "invalid_conditions"],
   ["c with numbers", { ...good, c: ["1", 12] }, "invalid_conditions"],
   ["c with nested arrays", { ...good, c: [["1"]] }, "invalid_conditions"],
-  ["c absurdly long", { ...good, c: Array(65).fill("1") }, "invalid_conditions"],
+  [
+    "c absurdly long",
+    { ...good, c: Array(65).fill("1") },
+    "invalid_conditions",
+  ],
 ];
 
 for (const [name, raw, reason, detail] of bad) {
@@ -91,7 +117,12 @@ Deno.test("validateTrade accepts a stock trade and enriches it", () => {
 });
 
 Deno.test("validateTrade accepts fractional crypto volume without c", () => {
-  const r = validateTrade({ s: "BINANCE:BTCUSDT", p: 67012.55, t: T, v: 0.011467 }, {
+  const r = validateTrade({
+    s: "BINANCE:BTCUSDT",
+    p: 67012.55,
+    t: T,
+    v: 0.011467,
+  }, {
     receivedAt: NOW,
   });
   assert.ok(r.ok);
@@ -100,21 +131,36 @@ Deno.test("validateTrade accepts fractional crypto volume without c", () => {
 });
 
 Deno.test("validateTrade accepts c null as no conditions and ignores extra keys", () => {
-  const r = validateTrade({ ...good, c: null, x: "extra" }, { receivedAt: NOW });
+  const r = validateTrade({ ...good, c: null, x: "extra" }, {
+    receivedAt: NOW,
+  });
   assert.ok(r.ok);
   assert.deepEqual(r.trade.conditions, []);
   assert.equal("x" in r.trade, false);
 });
 
 Deno.test("validateTrade keeps same-millisecond trades distinct", () => {
-  const raws = [1, 2, 3, 4, 5].map((i) => ({ s: "TSLA", p: 200 + i / 100, t: T, v: i }));
+  const raws = [1, 2, 3, 4, 5].map((i) => ({
+    s: "TSLA",
+    p: 200 + i / 100,
+    t: T,
+    v: i,
+  }));
   const trades = raws.map((raw) => validateTrade(raw, { receivedAt: NOW }));
   assert.ok(trades.every((r) => r.ok));
   assert.deepEqual(trades.map((r) => r.ok && r.trade.volume), [1, 2, 3, 4, 5]);
 });
 
 Deno.test("validateTrade accepts symbols from every Finnhub venue style", () => {
-  for (const s of ["BRK.B", "OANDA:EUR_USD", "IC MARKETS:1", "^GSPC", "BINANCE:1000SHIBUSDT"]) {
+  for (
+    const s of [
+      "BRK.B",
+      "OANDA:EUR_USD",
+      "IC MARKETS:1",
+      "^GSPC",
+      "BINANCE:1000SHIBUSDT",
+    ]
+  ) {
     const r = validateTrade({ ...good, s }, { receivedAt: NOW });
     assert.ok(r.ok, `${s}: ${!r.ok && r.detail}`);
   }
@@ -124,24 +170,39 @@ Deno.test("validateTrade: zero volume only when allowed; negative never", () => 
   const zero = { s: "OANDA:EUR_USD", p: 1.0712, t: T, v: 0 };
   const denied = validateTrade(zero, { receivedAt: NOW });
   assert.ok(!denied.ok && denied.reason === "non_positive_volume");
-  const allowed = validateTrade(zero, { receivedAt: NOW, allowZeroVolume: true });
+  const allowed = validateTrade(zero, {
+    receivedAt: NOW,
+    allowZeroVolume: true,
+  });
   assert.ok(allowed.ok && allowed.trade.volume === 0);
-  const minusZero = validateTrade({ ...zero, v: -0 }, { receivedAt: NOW, allowZeroVolume: true });
+  const minusZero = validateTrade({ ...zero, v: -0 }, {
+    receivedAt: NOW,
+    allowZeroVolume: true,
+  });
   assert.ok(minusZero.ok && Object.is(minusZero.trade.volume, 0));
-  const negative = validateTrade({ ...zero, v: -1 }, { receivedAt: NOW, allowZeroVolume: true });
+  const negative = validateTrade({ ...zero, v: -1 }, {
+    receivedAt: NOW,
+    allowZeroVolume: true,
+  });
   assert.ok(!negative.ok && negative.reason === "non_positive_volume");
   assert.ok(!negative.ok && /v must be >= 0, got -1/.test(negative.detail));
 });
 
 Deno.test("validateTrade: time bounds are inclusive and configurable", () => {
   const skew = 1000;
-  const ctx = { receivedAt: NOW, maxFutureSkewMs: skew, minTimestampMs: NOW - 5000 };
+  const ctx = {
+    receivedAt: NOW,
+    maxFutureSkewMs: skew,
+    minTimestampMs: NOW - 5000,
+  };
   assert.ok(validateTrade({ ...good, t: NOW + skew }, ctx).ok);
   assert.ok(!validateTrade({ ...good, t: NOW + skew + 1 }, ctx).ok);
   assert.ok(validateTrade({ ...good, t: NOW - 5000 }, ctx).ok);
   assert.ok(!validateTrade({ ...good, t: NOW - 5001 }, ctx).ok);
   // The default allows a day of exchange clock skew.
-  assert.ok(validateTrade({ ...good, t: NOW + 86_400_000 }, { receivedAt: NOW }).ok);
+  assert.ok(
+    validateTrade({ ...good, t: NOW + 86_400_000 }, { receivedAt: NOW }).ok,
+  );
 });
 
 Deno.test("validateTrade copies c so later changes to the frame do not leak in", () => {
@@ -154,7 +215,12 @@ Deno.test("validateTrade copies c so later changes to the frame do not leak in",
 
 Deno.test("toDeadLetter keeps the raw input untouched", () => {
   const raw = { s: "AAPL", p: -1 };
-  const dl = toDeadLetter(raw, "non_positive_price", "p must be > 0, got -1", NOW);
+  const dl = toDeadLetter(
+    raw,
+    "non_positive_price",
+    "p must be > 0, got -1",
+    NOW,
+  );
   assert.deepEqual(dl, {
     raw,
     reason: "non_positive_price",

@@ -37,10 +37,17 @@ export class EmptyWindowError extends Error {
 /** Thrown by {@linkcode computeCandle} when a trade lies outside the window. */
 export class TradeOutsideWindowError extends Error {
   override name = "TradeOutsideWindowError";
-  constructor(symbol: string, windowStart: number, sizeMs: number, timestamp: number) {
+  constructor(
+    symbol: string,
+    windowStart: number,
+    sizeMs: number,
+    timestamp: number,
+  ) {
     super(
       `trade of ${symbol} at ${timestamp} is outside the window [${windowStart}, ` +
-        `${windowStart + sizeMs}): group trades by windowStartOf(timestamp, ${sizeMs}) first`,
+        `${
+          windowStart + sizeMs
+        }): group trades by windowStartOf(timestamp, ${sizeMs}) first`,
     );
   }
 }
@@ -78,7 +85,8 @@ export function windowStartOf(ts: number, sizeMs: number = MINUTE_MS): number {
  * ```
  */
 export function compareWindowTrades(a: WindowTrade, b: WindowTrade): number {
-  return a.timestamp - b.timestamp || a.partition - b.partition || a.offset - b.offset ||
+  return a.timestamp - b.timestamp || a.partition - b.partition ||
+    a.offset - b.offset ||
     a.price - b.price || a.volume - b.volume;
 }
 
@@ -114,7 +122,12 @@ export function computeCandle(
   const windowEnd = windowStart + sizeMs;
   for (const t of trades) {
     if (!(t.timestamp >= windowStart && t.timestamp < windowEnd)) {
-      throw new TradeOutsideWindowError(symbol, windowStart, sizeMs, t.timestamp);
+      throw new TradeOutsideWindowError(
+        symbol,
+        windowStart,
+        sizeMs,
+        t.timestamp,
+      );
     }
   }
   const sorted = trades.slice().sort(compareWindowTrades);

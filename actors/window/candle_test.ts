@@ -5,8 +5,8 @@ import {
   computeCandle,
   EmptyWindowError,
   TradeOutsideWindowError,
-  type WindowTrade,
   windowStartOf,
+  type WindowTrade,
 } from "./candle.ts";
 
 Deno.test("windowStartOf floors at exact edges", () => {
@@ -28,14 +28,24 @@ Deno.test("windowStartOf is the floor for any safe integer and size", () => {
   fc.assert(
     fc.property(
       // Below this the floor itself would leave the safe-integer range.
-      fc.integer({ min: Number.MIN_SAFE_INTEGER + 86_400_000, max: Number.MAX_SAFE_INTEGER }),
+      fc.integer({
+        min: Number.MIN_SAFE_INTEGER + 86_400_000,
+        max: Number.MAX_SAFE_INTEGER,
+      }),
       fc.integer({ min: 1, max: 86_400_000 }),
       (ts, size) => {
         const start = windowStartOf(ts, size);
         assert.ok(Number.isSafeInteger(start));
-        assert.ok(start <= ts && ts - start < size, `${ts} ${size} -> ${start}`);
+        assert.ok(
+          start <= ts && ts - start < size,
+          `${ts} ${size} -> ${start}`,
+        );
         assert.equal(start % size === 0 || Object.is(start % size, -0), true);
-        assert.ok(BigInt(start) === BigInt(ts) - ((BigInt(ts) % BigInt(size)) + BigInt(size)) % BigInt(size));
+        assert.ok(
+          BigInt(start) ===
+            BigInt(ts) -
+              ((BigInt(ts) % BigInt(size)) + BigInt(size)) % BigInt(size),
+        );
       },
     ),
     { numRuns: 2000 },
@@ -80,9 +90,27 @@ Deno.test("computeCandle: zero total volume gives vwap = close", () => {
 Deno.test("computeCandle: summing order matters for floats, and the canonical order fixes it", () => {
   // Arrival-order sums differ in the last bit...
   assert.notEqual((0.1 + 0.2) + 0.3, 0.1 + (0.2 + 0.3));
-  const a = { price: 1, volume: 0.1, timestamp: T0 + 1, partition: 0, offset: 0 };
-  const b = { price: 1, volume: 0.2, timestamp: T0 + 2, partition: 0, offset: 1 };
-  const c = { price: 1, volume: 0.3, timestamp: T0 + 3, partition: 0, offset: 2 };
+  const a = {
+    price: 1,
+    volume: 0.1,
+    timestamp: T0 + 1,
+    partition: 0,
+    offset: 0,
+  };
+  const b = {
+    price: 1,
+    volume: 0.2,
+    timestamp: T0 + 2,
+    partition: 0,
+    offset: 1,
+  };
+  const c = {
+    price: 1,
+    volume: 0.3,
+    timestamp: T0 + 3,
+    partition: 0,
+    offset: 2,
+  };
   // ...but the candle is identical whichever order the trades came in.
   const one = computeCandle("X", T0, [a, b, c]);
   const other = computeCandle("X", T0, [c, b, a]);
@@ -93,7 +121,10 @@ Deno.test("computeCandle: summing order matters for floats, and the canonical or
 Deno.test("computeCandle is bit-identical for any permutation of the same trades", () => {
   const tradeArb = fc.record({
     price: fc.double({ min: 1e-6, max: 1e6, noNaN: true }),
-    volume: fc.oneof(fc.constant(0), fc.double({ min: 1e-8, max: 1e4, noNaN: true })),
+    volume: fc.oneof(
+      fc.constant(0),
+      fc.double({ min: 1e-8, max: 1e4, noNaN: true }),
+    ),
     timestamp: fc.oneof(
       fc.constantFrom(T0, T0 + 59_999, T0 + 30_000),
       fc.integer({ min: T0, max: T0 + 59_999 }),
@@ -104,7 +135,10 @@ Deno.test("computeCandle is bit-identical for any permutation of the same trades
   fc.assert(
     fc.property(
       fc.array(tradeArb, { minLength: 1, maxLength: 40 }).chain((trades) =>
-        fc.tuple(fc.constant(trades), fc.shuffledSubarray(trades, { minLength: trades.length }))
+        fc.tuple(
+          fc.constant(trades),
+          fc.shuffledSubarray(trades, { minLength: trades.length }),
+        )
       ),
       ([trades, shuffled]) => {
         const a = computeCandle("S", T0, trades);
@@ -127,7 +161,14 @@ Deno.test("computeCandle refuses empty windows and foreign trades", () => {
   assert.throws(() => computeCandle("S", T0, []), EmptyWindowError);
   for (const ts of [T0 - 1, T0 + 60_000]) {
     assert.throws(
-      () => computeCandle("S", T0, [{ price: 1, volume: 1, timestamp: ts, partition: 0, offset: 0 }]),
+      () =>
+        computeCandle("S", T0, [{
+          price: 1,
+          volume: 1,
+          timestamp: ts,
+          partition: 0,
+          offset: 0,
+        }]),
       TradeOutsideWindowError,
     );
   }

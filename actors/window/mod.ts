@@ -21,8 +21,8 @@ export {
   EmptyWindowError,
   MINUTE_MS,
   TradeOutsideWindowError,
-  type WindowTrade,
   windowStartOf,
+  type WindowTrade,
 } from "./candle.ts";
 export {
   type AddResult,

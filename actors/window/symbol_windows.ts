@@ -7,7 +7,12 @@
  */
 
 import type { Candle } from "../trade/types.ts";
-import { computeCandle, MINUTE_MS, type WindowTrade, windowStartOf } from "./candle.ts";
+import {
+  computeCandle,
+  MINUTE_MS,
+  windowStartOf,
+  type WindowTrade,
+} from "./candle.ts";
 
 /** Options of {@linkcode SymbolWindows}. */
 export interface SymbolWindowsOptions {
@@ -39,7 +44,9 @@ export class InvalidWindowTradeError extends Error {
   override name = "InvalidWindowTradeError";
   constructor(symbol: string, timestamp: unknown) {
     super(
-      `trade of ${symbol} has timestamp ${String(timestamp)}, not an integer of epoch ms: ` +
+      `trade of ${symbol} has timestamp ${
+        String(timestamp)
+      }, not an integer of epoch ms: ` +
         `only add trades that passed validateTrade/decodeTrade`,
     );
   }
@@ -86,9 +93,16 @@ export class SymbolWindows {
   #finalizedThrough = -Infinity;
 
   constructor(options: SymbolWindowsOptions) {
-    const { symbol, sizeMs = MINUTE_MS, allowedLatenessMs = 5_000, graceMs = 2_000 } = options;
+    const {
+      symbol,
+      sizeMs = MINUTE_MS,
+      allowedLatenessMs = 5_000,
+      graceMs = 2_000,
+    } = options;
     if (!Number.isSafeInteger(sizeMs) || sizeMs <= 0) {
-      throw new WindowOptionsError(`sizeMs must be a positive integer, got ${sizeMs}`);
+      throw new WindowOptionsError(
+        `sizeMs must be a positive integer, got ${sizeMs}`,
+      );
     }
     if (!Number.isFinite(allowedLatenessMs) || allowedLatenessMs < 0) {
       throw new WindowOptionsError(
@@ -96,7 +110,9 @@ export class SymbolWindows {
       );
     }
     if (!Number.isFinite(graceMs) || graceMs < 0) {
-      throw new WindowOptionsError(`graceMs must be a finite number >= 0, got ${graceMs}`);
+      throw new WindowOptionsError(
+        `graceMs must be a finite number >= 0, got ${graceMs}`,
+      );
     }
     this.symbol = symbol;
     this.sizeMs = sizeMs;
@@ -187,7 +203,9 @@ export class SymbolWindows {
 
   /** Start of the latest window finalized by {@linkcode closeDue}, if any. */
   finalizedThrough(): number | undefined {
-    return this.#finalizedThrough === -Infinity ? undefined : this.#finalizedThrough;
+    return this.#finalizedThrough === -Infinity
+      ? undefined
+      : this.#finalizedThrough;
   }
 
   /** True when a trade for the window starting at `windowStart` would be late. */

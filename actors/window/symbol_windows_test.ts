@@ -1,13 +1,22 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { computeCandle, type WindowTrade } from "./candle.ts";
-import { InvalidWindowTradeError, SymbolWindows, WindowOptionsError } from "./symbol_windows.ts";
+import {
+  InvalidWindowTradeError,
+  SymbolWindows,
+  WindowOptionsError,
+} from "./symbol_windows.ts";
 import type { Candle } from "../trade/types.ts";
 
 const MIN = 60_000;
 const T0 = 1_714_573_800_000; // a minute edge
 
-function trade(offset: number, timestamp: number, price = 100, volume = 1): WindowTrade {
+function trade(
+  offset: number,
+  timestamp: number,
+  price = 100,
+  volume = 1,
+): WindowTrade {
   return { price, volume, timestamp, partition: 0, offset };
 }
 
@@ -15,12 +24,20 @@ function trade(offset: number, timestamp: number, price = 100, volume = 1): Wind
 // Brute-force oracle: the documented rules, written as plainly as possible and
 // sharing no code with SymbolWindows or computeCandle.
 
-function bruteCandle(symbol: string, start: number, trades: WindowTrade[]): Candle {
-  const key = (t: WindowTrade) => [t.timestamp, t.partition, t.offset, t.price, t.volume];
+function bruteCandle(
+  symbol: string,
+  start: number,
+  trades: WindowTrade[],
+): Candle {
+  const key = (
+    t: WindowTrade,
+  ) => [t.timestamp, t.partition, t.offset, t.price, t.volume];
   const sorted = [...trades].sort((a, b) => {
     const ka = key(a);
     const kb = key(b);
-    for (let i = 0; i < ka.length; i++) if (ka[i] !== kb[i]) return ka[i] < kb[i] ? -1 : 1;
+    for (let i = 0; i < ka.length; i++) {
+      if (ka[i] !== kb[i]) return ka[i] < kb[i] ? -1 : 1;
+    }
     return 0;
   });
   const volume = sorted.reduce((sum, t) => sum + t.volume, 0);
@@ -54,7 +71,8 @@ class Oracle {
   }
   add(t: WindowTrade): "accepted" | "late" {
     const start = this.startOf(t.timestamp);
-    const late = start + MIN <= this.watermark() || this.finalized.some((f) => f >= start);
+    const late = start + MIN <= this.watermark() ||
+      this.finalized.some((f) => f >= start);
     if (late) {
       this.late.push(t.offset);
       return "late";
@@ -65,7 +83,9 @@ class Oracle {
   }
   openStarts(): number[] {
     const starts = new Set(this.accepted.map((t) => this.startOf(t.timestamp)));
-    return [...starts].filter((s) => !this.finalized.includes(s)).sort((a, b) => a - b);
+    return [...starts].filter((s) => !this.finalized.includes(s)).sort((a, b) =>
+      a - b
+    );
   }
   tradesOf(start: number): WindowTrade[] {
     return this.accepted.filter((t) => this.startOf(t.timestamp) === start);
@@ -73,7 +93,10 @@ class Oracle {
   closeDue(now: number): Candle[] {
     const out: Candle[] = [];
     for (const s of this.openStarts()) {
-      if (s + MIN <= this.watermark() || s + MIN + this.lateness + this.grace <= now) {
+      if (
+        s + MIN <= this.watermark() ||
+        s + MIN + this.lateness + this.grace <= now
+      ) {
         out.push(bruteCandle("S", s, this.tradesOf(s)));
         this.finalized.push(s);
       }
@@ -81,13 +104,19 @@ class Oracle {
     return out;
   }
   minOpenOffset(): number | undefined {
-    const offsets = this.openStarts().flatMap((s) => this.tradesOf(s).map((t) => t.offset));
+    const offsets = this.openStarts().flatMap((s) =>
+      this.tradesOf(s).map((t) => t.offset)
+    );
     return offsets.length ? Math.min(...offsets) : undefined;
   }
 }
 
 const scenarioArb = fc.record({
-  lateness: fc.oneof(fc.constant(0), fc.constant(5_000), fc.integer({ min: 0, max: 150_000 })),
+  lateness: fc.oneof(
+    fc.constant(0),
+    fc.constant(5_000),
+    fc.integer({ min: 0, max: 150_000 }),
+  ),
   grace: fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 10_000 })),
   trades: fc.array(
     fc.record({
@@ -98,79 +127,97 @@ const scenarioArb = fc.record({
       ),
       sameMsAsPrevious: fc.boolean(),
       price: fc.double({ min: 1e-4, max: 1e5, noNaN: true }),
-      volume: fc.oneof(fc.constant(0), fc.double({ min: 1e-6, max: 1e3, noNaN: true })),
+      volume: fc.oneof(
+        fc.constant(0),
+        fc.double({ min: 1e-6, max: 1e3, noNaN: true }),
+      ),
       partition: fc.constantFrom(0, 0, 0, 1),
     }),
     { minLength: 1, maxLength: 60 },
   ),
   arrivalKeys: fc.array(fc.nat(), { minLength: 60, maxLength: 60 }),
   // After each arrival, maybe a closeDue with some wall-clock time.
-  closes: fc.array(fc.option(fc.integer({ min: 0, max: 9 * MIN }), { nil: undefined }), {
-    minLength: 60,
-    maxLength: 60,
-  }),
+  closes: fc.array(
+    fc.option(fc.integer({ min: 0, max: 9 * MIN }), { nil: undefined }),
+    {
+      minLength: 60,
+      maxLength: 60,
+    },
+  ),
 });
 
 Deno.test("SymbolWindows matches the brute-force oracle for any arrival order and lateness", () => {
   fc.assert(
-    fc.property(scenarioArb, ({ lateness, grace, trades, arrivalKeys, closes }) => {
-      // Log order gives offsets; arrival order is a shuffle of it.
-      const log: WindowTrade[] = [];
-      for (const [i, g] of trades.entries()) {
-        const ts = g.sameMsAsPrevious && i > 0
-          ? log[i - 1].timestamp
-          : T0 + g.minute * MIN + g.inMinute;
-        log.push({
-          price: g.price,
-          volume: g.volume,
-          timestamp: ts,
-          partition: g.partition,
-          offset: i,
-        });
-      }
-      const arrival = log.map((t, i) => ({ t, k: arrivalKeys[i] }))
-        .sort((a, b) => a.k - b.k || a.t.offset - b.t.offset)
-        .map((x) => x.t);
-
-      const sut = new SymbolWindows({ symbol: "S", allowedLatenessMs: lateness, graceMs: grace });
-      const oracle = new Oracle(lateness, grace);
-      const sutLate: number[] = [];
-      const emitted: Candle[] = [];
-
-      for (const [i, t] of arrival.entries()) {
-        const result = sut.add(t);
-        assert.equal(result, oracle.add(t), `add #${i} offset ${t.offset}`);
-        if (result === "late") sutLate.push(t.offset);
-        const now = closes[i];
-        if (now !== undefined) {
-          const got = sut.closeDue(T0 + now);
-          assert.deepEqual(got, oracle.closeDue(T0 + now));
-          emitted.push(...got);
+    fc.property(
+      scenarioArb,
+      ({ lateness, grace, trades, arrivalKeys, closes }) => {
+        // Log order gives offsets; arrival order is a shuffle of it.
+        const log: WindowTrade[] = [];
+        for (const [i, g] of trades.entries()) {
+          const ts = g.sameMsAsPrevious && i > 0
+            ? log[i - 1].timestamp
+            : T0 + g.minute * MIN + g.inMinute;
+          log.push({
+            price: g.price,
+            volume: g.volume,
+            timestamp: ts,
+            partition: g.partition,
+            offset: i,
+          });
         }
-        assert.equal(sut.minOpenOffset(), oracle.minOpenOffset());
-        assert.deepEqual(sut.openWindowStarts(), oracle.openStarts());
-        assert.deepEqual(
-          sut.provisional(),
-          oracle.openStarts().map((s) => bruteCandle("S", s, oracle.tradesOf(s))),
-        );
-      }
-      const rest = sut.closeDue(Number.POSITIVE_INFINITY);
-      assert.deepEqual(rest, oracle.closeDue(Number.POSITIVE_INFINITY));
-      emitted.push(...rest);
-      assert.ok(sut.isEmpty());
-      assert.equal(sut.minOpenOffset(), undefined);
+        const arrival = log.map((t, i) => ({ t, k: arrivalKeys[i] }))
+          .sort((a, b) => a.k - b.k || a.t.offset - b.t.offset)
+          .map((x) => x.t);
 
-      assert.deepEqual(sutLate, oracle.late);
-      // Every candle is exactly computeCandle of the accepted trades of its window...
-      for (const c of emitted) {
-        assert.deepEqual(c, computeCandle("S", c.windowStart, oracle.tradesOf(c.windowStart)));
-      }
-      // ...windows are emitted once, in order, and no trade is lost or counted twice.
-      const starts = emitted.map((c) => c.windowStart);
-      assert.deepEqual(starts, [...new Set(starts)].sort((a, b) => a - b));
-      const counted = emitted.reduce((n, c) => n + c.tradeCount, 0);
-      assert.equal(counted + sutLate.length, log.length);
-    }),
+        const sut = new SymbolWindows({
+          symbol: "S",
+          allowedLatenessMs: lateness,
+          graceMs: grace,
+        });
+        const oracle = new Oracle(lateness, grace);
+        const sutLate: number[] = [];
+        const emitted: Candle[] = [];
+
+        for (const [i, t] of arrival.entries()) {
+          const result = sut.add(t);
+          assert.equal(result, oracle.add(t), `add #${i} offset ${t.offset}`);
+          if (result === "late") sutLate.push(t.offset);
+          const now = closes[i];
+          if (now !== undefined) {
+            const got = sut.closeDue(T0 + now);
+            assert.deepEqual(got, oracle.closeDue(T0 + now));
+            emitted.push(...got);
+          }
+          assert.equal(sut.minOpenOffset(), oracle.minOpenOffset());
+          assert.deepEqual(sut.openWindowStarts(), oracle.openStarts());
+          assert.deepEqual(
+            sut.provisional(),
+            oracle.openStarts().map((s) =>
+              bruteCandle("S", s, oracle.tradesOf(s))
+            ),
+          );
+        }
+        const rest = sut.closeDue(Number.POSITIVE_INFINITY);
+        assert.deepEqual(rest, oracle.closeDue(Number.POSITIVE_INFINITY));
+        emitted.push(...rest);
+        assert.ok(sut.isEmpty());
+        assert.equal(sut.minOpenOffset(), undefined);
+
+        assert.deepEqual(sutLate, oracle.late);
+        // Every candle is exactly computeCandle of the accepted trades of its window...
+        for (const c of emitted) {
+          assert.deepEqual(
+            c,
+            computeCandle("S", c.windowStart, oracle.tradesOf(c.windowStart)),
+          );
+        }
+        // ...windows are emitted once, in order, and no trade is lost or counted twice.
+        const starts = emitted.map((c) => c.windowStart);
+        assert.deepEqual(starts, [...new Set(starts)].sort((a, b) => a - b));
+        const counted = emitted.reduce((n, c) => n + c.tradeCount, 0);
+        assert.equal(counted + sutLate.length, log.length);
+      },
+    ),
     { numRuns: 400 },
   );
 });
@@ -178,7 +225,10 @@ Deno.test("SymbolWindows matches the brute-force oracle for any arrival order an
 Deno.test("SymbolWindows: in-order arrival with no lateness budget loses nothing", () => {
   fc.assert(
     fc.property(
-      fc.array(fc.integer({ min: 0, max: 5 * MIN - 1 }), { minLength: 1, maxLength: 50 }),
+      fc.array(fc.integer({ min: 0, max: 5 * MIN - 1 }), {
+        minLength: 1,
+        maxLength: 50,
+      }),
       (offsetsInTime) => {
         const sorted = [...offsetsInTime].sort((a, b) => a - b);
         const w = new SymbolWindows({ symbol: "S", allowedLatenessMs: 0 });
@@ -190,7 +240,11 @@ Deno.test("SymbolWindows: in-order arrival with no lateness budget loses nothing
 });
 
 Deno.test("SymbolWindows: watermark closes a window once event time passes end + lateness", () => {
-  const w = new SymbolWindows({ symbol: "S", allowedLatenessMs: 5_000, graceMs: 2_000 });
+  const w = new SymbolWindows({
+    symbol: "S",
+    allowedLatenessMs: 5_000,
+    graceMs: 2_000,
+  });
   assert.equal(w.add(trade(0, T0 + 59_999)), "accepted");
   assert.equal(w.add(trade(1, T0 + MIN + 4_999)), "accepted");
   assert.deepEqual(w.closeDue(0), []); // watermark = T0 + 59 999 < end
@@ -207,7 +261,11 @@ Deno.test("SymbolWindows: watermark closes a window once event time passes end +
 });
 
 Deno.test("SymbolWindows: a quiet symbol's window closes by wall clock, then trades for it are late", () => {
-  const w = new SymbolWindows({ symbol: "S", allowedLatenessMs: 5_000, graceMs: 2_000 });
+  const w = new SymbolWindows({
+    symbol: "S",
+    allowedLatenessMs: 5_000,
+    graceMs: 2_000,
+  });
   w.add(trade(0, T0 + 1_000, 10));
   const end = T0 + MIN;
   assert.deepEqual(w.closeDue(end + 5_000 + 2_000 - 1), []);
@@ -228,16 +286,23 @@ Deno.test("SymbolWindows: provisional candles track open windows without closing
   w.add(trade(1, T0 + MIN + 5, 20, 1));
   w.add(trade(2, T0 + 7, 12, 3));
   const p = w.provisional();
-  assert.deepEqual(p.map((c) => [c.windowStart, c.close, c.volume, c.tradeCount]), [
-    [T0, 12, 4, 2],
-    [T0 + MIN, 20, 1, 1],
-  ]);
+  assert.deepEqual(
+    p.map((c) => [c.windowStart, c.close, c.volume, c.tradeCount]),
+    [
+      [T0, 12, 4, 2],
+      [T0 + MIN, 20, 1, 1],
+    ],
+  );
   assert.equal(p[0].symbol, "AAPL");
   assert.deepEqual(w.openWindowStarts(), [T0, T0 + MIN]);
 });
 
 Deno.test("SymbolWindows: minOpenOffset follows the open windows, per partition if asked", () => {
-  const w = new SymbolWindows({ symbol: "S", allowedLatenessMs: 0, graceMs: 0 });
+  const w = new SymbolWindows({
+    symbol: "S",
+    allowedLatenessMs: 0,
+    graceMs: 0,
+  });
   assert.equal(w.minOpenOffset(), undefined);
   w.add({ ...trade(41, T0 + 1), partition: 3 });
   w.add({ ...trade(40, T0 + MIN + 1), partition: 3 });
@@ -261,13 +326,22 @@ Deno.test("SymbolWindows: the same Kafka record twice is a duplicate, not a seco
 });
 
 Deno.test("SymbolWindows refuses unusable options and timestamps", () => {
-  assert.throws(() => new SymbolWindows({ symbol: "S", sizeMs: 0 }), WindowOptionsError);
-  assert.throws(() => new SymbolWindows({ symbol: "S", sizeMs: 1.5 }), WindowOptionsError);
+  assert.throws(
+    () => new SymbolWindows({ symbol: "S", sizeMs: 0 }),
+    WindowOptionsError,
+  );
+  assert.throws(
+    () => new SymbolWindows({ symbol: "S", sizeMs: 1.5 }),
+    WindowOptionsError,
+  );
   assert.throws(
     () => new SymbolWindows({ symbol: "S", allowedLatenessMs: -1 }),
     WindowOptionsError,
   );
-  assert.throws(() => new SymbolWindows({ symbol: "S", graceMs: NaN }), WindowOptionsError);
+  assert.throws(
+    () => new SymbolWindows({ symbol: "S", graceMs: NaN }),
+    WindowOptionsError,
+  );
   const w = new SymbolWindows({ symbol: "S" });
   assert.throws(() => w.add(trade(0, NaN)), InvalidWindowTradeError);
   assert.throws(() => w.add(trade(0, T0 + 0.5)), InvalidWindowTradeError);

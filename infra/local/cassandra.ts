@@ -206,6 +206,8 @@ export function cassandraServer(
           `-Xmx${config.cassandraHeap}`,
           "-XX:+UseG1GC",
           "-XX:MaxGCPauseMillis=300",
+          // A JVM that ran out of heap is broken; dying lets infra:status show it.
+          "-XX:+ExitOnOutOfMemoryError",
           "-Xss256k",
           ...JAVA17_MODULE_FLAGS,
           // jamm measures object sizes for memtable accounting.

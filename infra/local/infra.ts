@@ -125,18 +125,30 @@ async function up(config: InfraConfig): Promise<void> {
     config,
     tools,
   );
-  // Kafka and Cassandra boot in parallel: together they take as long as Cassandra alone.
-  const reports = await Promise.all([
-    startServer(config, kafka),
-    startServer(config, cassandra),
-  ]);
-  reports.push(
-    ...await Promise.all([
+  // Kafka and Cassandra boot in parallel: together they take as long as
+  // Cassandra alone. Every start is awaited before an error is raised, so no
+  // server is left half-started behind a failure of another.
+  const settled = [
+    ...await Promise.allSettled([
+      startServer(config, kafka),
+      startServer(config, cassandra),
+    ]),
+    ...await Promise.allSettled([
       startServer(config, prometheus),
       startServer(config, alertmanager),
     ]),
+  ];
+  const reports = settled.flatMap((r) =>
+    r.status === "fulfilled" ? [r.value] : []
+  );
+  const failures = settled.flatMap((r) =>
+    r.status === "rejected" ? [r.reason] : []
   );
   reports.forEach(printReport);
+  if (failures.length > 0) {
+    failures.slice(1).forEach((e) => console.error(`[infra] ${e}`));
+    throw failures[0];
+  }
   console.log(
     `[infra] all up in ${
       ((performance.now() - began) / 1000).toFixed(1)

@@ -254,6 +254,8 @@ export function kafkaServer(config: InfraConfig, deps: KafkaDeps): ServerSpec {
           `-Xmx${config.kafkaHeap}`,
           "-XX:+UseG1GC",
           "-XX:MaxGCPauseMillis=20",
+          // A JVM that ran out of heap is broken; dying lets infra:status show it.
+          "-XX:+ExitOnOutOfMemoryError",
           "-Djava.awt.headless=true",
           `-javaagent:${deps.jmxAgentJar}=${config.host}:${config.ports.kafkaJmxExporter}:${
             new URL(KAFKA_JMX_RULES).pathname

@@ -86,6 +86,24 @@ export async function readPid(pidFile: string): Promise<number | undefined> {
 }
 
 /**
+ * True when `pid` exists and is not a zombie, whatever it runs.
+ *
+ * @example
+ * ```ts
+ * import { isAlive } from "./processes.ts";
+ * await isAlive(Deno.pid); // true
+ * ```
+ */
+export async function isAlive(pid: number): Promise<boolean> {
+  try {
+    const status = await Deno.readTextFile(`/proc/${pid}/status`);
+    return !/^State:\s+Z/m.test(status);
+  } catch {
+    return false;
+  }
+}
+
+/**
  * True when `pid` runs and its command line contains `marker` (zombies count as gone).
  *
  * @example

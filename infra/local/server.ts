@@ -10,6 +10,7 @@ import { join } from "node:path";
 import type { InfraConfig } from "./config.ts";
 import { PortInUseError, ServerStartError } from "./errors.ts";
 import {
+  isAlive,
   isOurProcess,
   readPid,
   rssBytes,
@@ -112,7 +113,9 @@ export async function startServer(
       timeoutMs: spec.startTimeoutMs,
       intervalMs: 250,
       abortIf: async () => {
-        if (!await isOurProcess(pid, marker)) {
+        // Only existence counts here: right after spawn the child may not have
+        // exec'd yet, so its command line is still this script's.
+        if (!await isAlive(pid)) {
           throw new ServerStartError(
             spec.name,
             `process ${pid} exited during start-up`,

@@ -1,0 +1,166 @@
+/**
+ * Runs the simulated Finnhub feed: `deno task feed [--port N] [--symbols A,B]
+ * [--rate N] [--seed N] [--replay FILE] [--inject-invalid F] [--max-trades N]`.
+ * Each flag falls back to its environment variable (FEED_PORT, FEED_SYMBOLS,
+ * FEED_RATE, FEED_SEED, FEED_REPLAY_FILE, FEED_INJECT_INVALID, FEED_MAX_TRADES).
+ * Stops cleanly on SIGINT/SIGTERM.
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import {
+  type FeedLogger,
+  type FeedServerOptions,
+  startFeedServer,
+} from "./server.ts";
+
+/** Symbols traded when FEED_SYMBOLS is not set. */
+export const DEFAULT_FEED_SYMBOLS: readonly string[] = [
+  "AAPL",
+  "MSFT",
+  "TSLA",
+  "AMZN",
+  "BINANCE:BTCUSDT",
+  "BINANCE:ETHUSDT",
+];
+
+/** Thrown for a flag or variable the feed cannot use. */
+export class FeedCliError extends Error {
+  override name = "FeedCliError";
+  constructor(problem: string) {
+    super(`${problem}; see the usage at the top of actors/feed/cli.ts`);
+  }
+}
+
+/** What the CLI starts the server with. */
+export type FeedCliConfig =
+  & Required<
+    Pick<FeedServerOptions, "port" | "symbols" | "ratePerSec" | "seed">
+  >
+  & Pick<FeedServerOptions, "replayFile" | "injectInvalid" | "maxTrades">;
+
+/**
+ * Reads flags, then environment variables, then defaults. A missing seed is
+ * drawn from `randomSeed` (and printed by the CLI, so a run can be repeated).
+ *
+ * @throws {FeedCliError} for unparsable values.
+ * @example
+ * ```ts
+ * import { parseFeedCliConfig } from "./cli.ts";
+ * const c = parseFeedCliConfig(["--rate", "5"], () => undefined, () => 1);
+ * console.assert(c.ratePerSec === 5 && c.port === 8765);
+ * ```
+ */
+export function parseFeedCliConfig(
+  args: string[],
+  env: (name: string) => string | undefined,
+  randomSeed: () => number,
+): FeedCliConfig {
+  let values: Record<string, string | undefined>;
+  try {
+    values = parseArgs({
+      args,
+      options: {
+        port: { type: "string" },
+        symbols: { type: "string" },
+        rate: { type: "string" },
+        seed: { type: "string" },
+        replay: { type: "string" },
+        "inject-invalid": { type: "string" },
+        "max-trades": { type: "string" },
+      },
+      strict: true,
+    }).values as Record<string, string | undefined>;
+  } catch (err) {
+    throw new FeedCliError(err instanceof Error ? err.message : String(err));
+  }
+  const pick = (flag: string, variable: string) =>
+    values[flag] ?? env(variable);
+  const num = (flag: string, variable: string, ok: (n: number) => boolean) => {
+    const text = pick(flag, variable);
+    if (text === undefined || text === "") return undefined;
+    const n = Number(text);
+    if (!ok(n)) {
+      throw new FeedCliError(
+        `--${flag} / ${variable} is not usable: ${JSON.stringify(text)}`,
+      );
+    }
+    return n;
+  };
+  const isPort = (n: number) => Number.isInteger(n) && n >= 0 && n <= 65_535;
+  const symbolsText = pick("symbols", "FEED_SYMBOLS");
+  const symbols = symbolsText === undefined || symbolsText.trim() === ""
+    ? [...DEFAULT_FEED_SYMBOLS]
+    : symbolsText.split(",").map((s) => s.trim()).filter((s) => s !== "");
+  const replayFile = pick("replay", "FEED_REPLAY_FILE");
+  return {
+    port: num("port", "FEED_PORT", isPort) ?? 8765,
+    symbols,
+    ratePerSec: num("rate", "FEED_RATE", (n) => Number.isFinite(n) && n >= 0) ??
+      100,
+    seed: num("seed", "FEED_SEED", Number.isSafeInteger) ?? randomSeed(),
+    ...(replayFile ? { replayFile } : {}),
+    ...optional(
+      "injectInvalid",
+      num("inject-invalid", "FEED_INJECT_INVALID", (n) => n >= 0 && n <= 1),
+    ),
+    ...optional(
+      "maxTrades",
+      num(
+        "max-trades",
+        "FEED_MAX_TRADES",
+        (n) => Number.isInteger(n) && n >= 0,
+      ),
+    ),
+  };
+}
+
+function optional<K extends string>(
+  key: K,
+  value: number | undefined,
+): Partial<Record<K, number>> {
+  return value === undefined ? {} : { [key]: value } as Record<K, number>;
+}
+
+function consoleLogger(): FeedLogger {
+  const line = (level: string, msg: string, fields?: Record<string, unknown>) =>
+    console.error(JSON.stringify({ level, msg, ...fields }));
+  return {
+    info: (msg, fields) => line("info", msg, fields),
+    warn: (msg, fields) => line("warn", msg, fields),
+  };
+}
+
+async function main(): Promise<void> {
+  let config: FeedCliConfig;
+  try {
+    config = parseFeedCliConfig(
+      Deno.args,
+      (name) => Deno.env.get(name),
+      () => crypto.getRandomValues(new Uint32Array(1))[0],
+    );
+  } catch (err) {
+    console.error(err instanceof Error ? err.message : String(err));
+    Deno.exit(2);
+  }
+  const feed = await startFeedServer({ ...config, logger: consoleLogger() });
+  console.error(
+    `feed on ${feed.url} symbols=${
+      config.symbols.join(",")
+    } rate=${config.ratePerSec}/s ` +
+      `seed=${config.seed}${
+        config.replayFile ? ` replay=${config.replayFile}` : ""
+      }`,
+  );
+  const stop = () => {
+    Deno.removeSignalListener("SIGINT", stop);
+    Deno.removeSignalListener("SIGTERM", stop);
+    // Once closed, no timer or listener is left, so the process ends by itself.
+    feed.close().then(() => console.error("feed stopped"));
+  };
+  Deno.addSignalListener("SIGINT", stop);
+  Deno.addSignalListener("SIGTERM", stop);
+}
+
+if (import.meta.main) await main();

@@ -1,0 +1,107 @@
+/**
+ * Runs `main.ts` as a real child process for integration tests: the same
+ * binary a user starts, killable with SIGKILL at any moment.
+ *
+ * @module
+ */
+
+const MAIN = new URL("../../main.ts", import.meta.url).pathname;
+
+/** A running app process. */
+export interface AppProcess {
+  readonly metricsPort: number;
+  /** Sends SIGKILL: no flush, no commit, no goodbye. */
+  kill(): Promise<void>;
+  /** Sends SIGTERM and waits; returns the exit code. */
+  stop(): Promise<number>;
+  /** Resolves with the exit code. */
+  readonly exited: Promise<number>;
+  /** What it printed so far. */
+  output(): string;
+}
+
+/** Picks a free loopback port. */
+export function freePort(): number {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (l.addr as Deno.NetAddr).port;
+  l.close();
+  return port;
+}
+
+/**
+ * Starts `main.ts` with `env` on top of the current environment and waits
+ * until `/readyz` answers 200 (or `readyTimeoutMs` passes).
+ */
+export async function startApp(
+  env: Record<string, string>,
+  readyTimeoutMs = 60_000,
+): Promise<AppProcess> {
+  const metricsPort = freePort();
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-all", MAIN],
+    env: { KAFKAJS_NO_PARTITIONER_WARNING: "1", METRICS_PORT: String(metricsPort), ...env },
+    stdout: "piped",
+    stderr: "piped",
+    stdin: "null",
+  }).spawn();
+  const chunks: string[] = [];
+  const decoder = new TextDecoder();
+  const pump = async (stream: ReadableStream<Uint8Array>) => {
+    for await (const c of stream) chunks.push(decoder.decode(c));
+  };
+  const pumps = Promise.all([pump(child.stdout), pump(child.stderr)]);
+  const exited = child.status.then(async (s) => {
+    await pumps;
+    return s.code;
+  });
+  const app: AppProcess = {
+    metricsPort,
+    kill: async () => {
+      try {
+        child.kill("SIGKILL");
+      } catch {
+        // already gone
+      }
+      await exited;
+    },
+    stop: async () => {
+      try {
+        child.kill("SIGTERM");
+      } catch {
+        // already gone
+      }
+      return await exited;
+    },
+    exited,
+    output: () => chunks.join(""),
+  };
+  const deadline = Date.now() + readyTimeoutMs;
+  let finished = false;
+  exited.then(() => finished = true);
+  while (Date.now() < deadline && !finished) {
+    try {
+      const res = await fetch(`http://127.0.0.1:${metricsPort}/readyz`);
+      await res.body?.cancel();
+      if (res.status === 200) return app;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  await app.kill();
+  throw new Error(`app did not become ready in ${readyTimeoutMs} ms; output:\n${app.output().slice(-4000)}`);
+}
+
+/** Reads one metric's value (sum over label sets matching `labels`) from the app. */
+export async function scrapeMetric(port: number, name: string, labels = ""): Promise<number> {
+  const res = await fetch(`http://127.0.0.1:${port}/metrics`);
+  const text = await res.text();
+  let sum = 0;
+  for (const line of text.split("\n")) {
+    if (line.startsWith(name) && (line[name.length] === " " || line[name.length] === "{")) {
+      if (labels && !line.includes(labels)) continue;
+      sum += Number(line.slice(line.lastIndexOf(" ") + 1));
+    }
+  }
+  return sum;
+}

@@ -1,0 +1,223 @@
+/**
+ * Clients of the real local Kafka and Cassandra for integration tests, and
+ * helpers to read back what the pipeline wrote.
+ *
+ * @module
+ */
+import cassandra from "cassandra-driver";
+import { Kafka, logLevel } from "kafkajs";
+
+/** Kafka as started by `deno task infra:up`. */
+export const KAFKA_BROKERS = [Deno.env.get("KAFKA_BROKERS") ?? "127.0.0.1:9092"];
+/** Cassandra as started by `deno task infra:up`. */
+export const CASSANDRA = Deno.env.get("CASSANDRA_CONTACT_POINTS") ?? "127.0.0.1:9042";
+
+/** A short id that keeps one run's topics, groups and symbols apart from others. */
+export function runId(): string {
+  return crypto.randomUUID().replaceAll("-", "").slice(0, 8).toUpperCase();
+}
+
+/** A kafkajs client that logs only errors. */
+export function testKafka(): Kafka {
+  return new Kafka({ clientId: "tickline-test", brokers: KAFKA_BROKERS, logLevel: logLevel.NOTHING });
+}
+
+/** Creates topics and waits for their leaders. */
+export async function createTopics(
+  kafka: Kafka,
+  topics: { topic: string; numPartitions: number }[],
+): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await admin.createTopics({ topics, waitForLeaders: true });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** Deletes topics (best effort). */
+export async function deleteTopics(kafka: Kafka, topics: string[]): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await admin.deleteTopics({ topics }).catch(() => {});
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** One record read back from a topic. */
+export interface ReadRecord {
+  partition: number;
+  offset: number;
+  key: string | null;
+  value: string;
+}
+
+/** Reads every record now in `topic`, from the beginning to the high watermarks. */
+export async function readTopic(kafka: Kafka, topic: string): Promise<ReadRecord[]> {
+  const admin = kafka.admin();
+  await admin.connect();
+  const ends = await admin.fetchTopicOffsets(topic);
+  await admin.disconnect();
+  const remaining = new Map(
+    ends.filter((e) => Number(e.high) > Number(e.low)).map((e) => [e.partition, Number(e.high)]),
+  );
+  const out: ReadRecord[] = [];
+  if (remaining.size === 0) return out;
+  const consumer = kafka.consumer({ groupId: `reader-${runId()}`, maxWaitTimeInMs: 100 });
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  const done = Promise.withResolvers<void>();
+  await consumer.run({
+    eachMessage: ({ partition, message }) => {
+      const offset = Number(message.offset);
+      const high = remaining.get(partition);
+      if (high !== undefined && offset < high) {
+        out.push({
+          partition,
+          offset,
+          key: message.key?.toString() ?? null,
+          value: message.value?.toString() ?? "",
+        });
+        if (offset === high - 1) remaining.delete(partition);
+        if (remaining.size === 0) done.resolve();
+      }
+      return Promise.resolve();
+    },
+  });
+  const timer = setTimeout(() => done.reject(new Error(`timed out reading ${topic}`)), 60_000);
+  try {
+    await done.promise;
+  } finally {
+    clearTimeout(timer);
+    await consumer.disconnect();
+  }
+  return out;
+}
+
+/** A Cassandra client on keyspace `market`. */
+export async function testCassandra(): Promise<cassandra.Client> {
+  const client = new cassandra.Client({
+    contactPoints: [CASSANDRA],
+    localDataCenter: "datacenter1",
+    keyspace: "market",
+  });
+  await client.connect();
+  return client;
+}
+
+/** The UTC days `[y, m, d]` touched by `[from, to]`. */
+export function utcDays(from: number, to: number): [number, number, number][] {
+  const out: [number, number, number][] = [];
+  for (let t = from - (from % 86_400_000); t <= to; t += 86_400_000) {
+    const d = new Date(t);
+    out.push([d.getUTCFullYear(), d.getUTCMonth() + 1, d.getUTCDate()]);
+  }
+  return out;
+}
+
+/** A stored raw trade. */
+export interface TradeRow {
+  symbol: string;
+  ts: number;
+  partition: number;
+  offset: number;
+  price: number;
+  volume: number;
+}
+
+/** All stored trades of `symbols` between `from` and `to`. */
+export async function storedTrades(
+  client: cassandra.Client,
+  symbols: string[],
+  from: number,
+  to: number,
+): Promise<TradeRow[]> {
+  const out: TradeRow[] = [];
+  for (const symbol of symbols) {
+    for (const [y, m, d] of utcDays(from, to)) {
+      const rs = await client.execute(
+        "SELECT ts, kafka_partition, kafka_offset, price, volume FROM trades_v2 WHERE symbol = ? AND trade_year = ? AND trade_month = ? AND trade_day = ?",
+        [symbol, y, m, d],
+        { prepare: true, fetchSize: 100_000 },
+      );
+      for (const r of rs.rows) {
+        out.push({
+          symbol,
+          ts: (r.get("ts") as Date).getTime(),
+          partition: r.get("kafka_partition"),
+          offset: Number(r.get("kafka_offset")),
+          price: r.get("price"),
+          volume: r.get("volume"),
+        });
+      }
+    }
+  }
+  return out;
+}
+
+/** A stored candle. */
+export interface CandleRowRead {
+  symbol: string;
+  windowStart: number;
+  open: number;
+  high: number;
+  low: number;
+  close: number;
+  volume: number;
+  tradeCount: number;
+  vwap: number;
+  isFinal: boolean;
+}
+
+/** All stored candles of `symbols` in the months touched by `[from, to]`. */
+export async function storedCandles(
+  client: cassandra.Client,
+  symbols: string[],
+  from: number,
+  to: number,
+): Promise<CandleRowRead[]> {
+  const months = new Set(utcDays(from, to).map(([y, m]) => `${y}-${m}`));
+  const out: CandleRowRead[] = [];
+  for (const symbol of symbols) {
+    for (const ym of months) {
+      const [y, m] = ym.split("-").map(Number);
+      const rs = await client.execute(
+        "SELECT * FROM trade_aggregates WHERE symbol = ? AND trade_year = ? AND trade_month = ?",
+        [symbol, y, m],
+        { prepare: true, fetchSize: 100_000 },
+      );
+      for (const r of rs.rows) {
+        out.push({
+          symbol,
+          windowStart: (r.get("window_start") as Date).getTime(),
+          open: r.get("open"),
+          high: r.get("high"),
+          low: r.get("low"),
+          close: r.get("close"),
+          volume: r.get("volume"),
+          tradeCount: r.get("trade_count"),
+          vwap: r.get("vwap"),
+          isFinal: r.get("is_final"),
+        });
+      }
+    }
+  }
+  return out;
+}
+
+/** Polls `check` until it returns true or `timeoutMs` passes; returns the last result. */
+export async function eventually(
+  check: () => Promise<boolean>,
+  timeoutMs: number,
+  everyMs = 500,
+): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return true;
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+  return await check();
+}
