@@ -201,6 +201,11 @@ export async function main(args: string[]): Promise<number> {
   try {
     switch (args[0]) {
       case "up":
+        // Inside compose the servers are other containers: nothing to start here.
+        if (Deno.env.get("TICKLINE_INFRA") === "external") {
+          console.log("[infra] TICKLINE_INFRA=external: using servers started elsewhere");
+          return 0;
+        }
         await up(config);
         return 0;
       case "down":

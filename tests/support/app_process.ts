@@ -10,6 +10,7 @@ const MAIN = new URL("../../main.ts", import.meta.url).pathname;
 /** A running app process. */
 export interface AppProcess {
   readonly metricsPort: number;
+  readonly pid: number;
   /** Sends SIGKILL: no flush, no commit, no goodbye. */
   kill(): Promise<void>;
   /** Sends SIGTERM and waits; returns the exit code. */
@@ -56,6 +57,7 @@ export async function startApp(
   });
   const app: AppProcess = {
     metricsPort,
+    pid: child.pid,
     kill: async () => {
       try {
         child.kill("SIGKILL");
