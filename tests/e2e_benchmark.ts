@@ -4,7 +4,7 @@
  * the same drivers on the same servers. A benchmark, not a test: it prints
  * figures and asserts nothing. Bounded: a few minutes in all.
  *
- * Env: BENCH_RATES (comma list, default 1000,2500,5000,10000,20000),
+ * Env: BENCH_RATES (comma list, default 1000,2500,5000,10000,20000,30000,40000),
  * BENCH_STEP_SECONDS (default 10).
  *
  * @module
@@ -15,7 +15,7 @@ import { freePort, startApp } from "./support/app_process.ts";
 import { pipelineEnv } from "./support/end_state.ts";
 import { createTopics, deleteTopics, runId, testCassandra, testKafka } from "./support/servers.ts";
 
-const RATES = (Deno.env.get("BENCH_RATES") ?? "1000,2500,5000,10000,20000").split(",").map(Number);
+const RATES = (Deno.env.get("BENCH_RATES") ?? "1000,2500,5000,10000,20000,30000,40000").split(",").map(Number);
 const STEP_S = Number(Deno.env.get("BENCH_STEP_SECONDS") ?? "10");
 const LATENESS_MS = 1000;
 
@@ -270,6 +270,20 @@ async function main(): Promise<void> {
       }
     }
 
+    // A window closes when the watermark passes its end + lateness: run trades
+    // across a minute boundary so windows close while trades flow.
+    const boundary = Math.ceil((Date.now() + 6000) / 60_000) * 60_000;
+    progress(`final candles: 2500 trades/s across the minute boundary at ${new Date(boundary).toISOString()}`);
+    await new Promise((r) => setTimeout(r, boundary - 5000 - Date.now()));
+    await feed.close();
+    feed = await startFeedServer({ port: feedPort, symbols, ratePerSec: 2500, seed: 55, batchIntervalMs: 20 });
+    busy.push([boundary - 5000, boundary + LATENESS_MS + 5000]);
+    await new Promise((r) => setTimeout(r, boundary + LATENESS_MS + 5000 - Date.now()));
+    await feed.close();
+    feed = await startFeedServer({ port: feedPort, symbols, ratePerSec: 1, seed: 97 });
+    await new Promise((r) => setTimeout(r, 2000));
+    const finalLags = await finalCandleLags(symbols, busy);
+
     const saturation = Math.max(...steps.map((s) => s.throughput));
     const overload = Math.round(saturation * 10);
     progress(`overload: feed at ${overload} trades/s (10x saturation) for ${STEP_S} s; sampling RSS`);
@@ -285,9 +299,6 @@ async function main(): Promise<void> {
     feed = await startFeedServer({ port: feedPort, symbols, ratePerSec: 1, seed: 98 });
     const dropped = await scrapeSum(app.metricsPort, "tickline_actor_dropped_messages_total");
 
-    progress("final candles: waiting for windows of the run to close");
-    await new Promise((r) => setTimeout(r, 3000 + LATENESS_MS));
-    const finalLags = await finalCandleLags(symbols, busy);
 
     const best = steps.reduce((a, b) => (b.throughput > a.throughput ? b : a));
     const at5k = steps.find((s) => s.rate === 5000);

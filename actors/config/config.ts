@@ -101,7 +101,7 @@ const SPECS = {
     fallback: "market",
     example: "market",
   },
-  WRITER_COUNT: { schema: int(1, 64), fallback: "2", example: "2" },
+  WRITER_COUNT: { schema: int(1, 64), fallback: "4", example: "4" },
   WRITER_BATCH_ROWS: { schema: int(1, 1000), fallback: "50", example: "50" },
   WRITER_CONCURRENCY: { schema: int(1, 512), fallback: "32", example: "32" },
   WINDOW_LATENESS_MS: { schema: int(0, 600_000), fallback: "5000", example: "5000" },

@@ -63,7 +63,8 @@ export interface IngestDeps {
 export function ingestProps(deps: IngestDeps): ActorProps<IngestMsg> {
   return {
     kind: "ingest",
-    mailbox: { capacity: 20_000, overflow: "drop-oldest" },
+    // Counted in frames: a busy feed sends a few thousand trades per frame.
+    mailbox: { capacity: 256, overflow: "drop-oldest" },
     shutdownTimeoutMs: 15_000,
     factory: (ctx) => new IngestActor(deps, ctx),
   };

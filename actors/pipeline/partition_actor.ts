@@ -175,7 +175,7 @@ class PartitionActor implements Actor<PartitionMsg> {
       this.tracker.written(span);
       return;
     }
-    const writer = this.deps.writers.forPartition(this.partition);
+    const writer = this.deps.writers.forTrades();
     const write: Promise<void> = writer.ask<void>({ type: "trades", trades }, {
       timeoutMs: this.deps.writeTimeoutMs,
     }).then(

@@ -114,8 +114,9 @@ export function writersProps(count: number, deps: WriterDeps): ActorProps<Writer
 }
 
 /**
- * Routes writes to writers: raw trades by partition, candles by symbol, so
- * one symbol's candle upserts always go through one writer in order.
+ * Routes writes to writers: raw trades round-robin (their order does not
+ * matter, their keys make them idempotent), candles by symbol, so one
+ * symbol's candle upserts always go through one writer in order.
  *
  * @example
  * ```ts ignore
@@ -129,9 +130,12 @@ export class WriterPool {
     if (refs.length === 0) throw new RangeError("WriterPool needs at least one writer");
   }
 
-  /** The writer for a Kafka partition's raw trades. */
-  forPartition(partition: number): ActorRef<WriterMsg> {
-    return this.refs[partition % this.refs.length];
+  private next = 0;
+
+  /** The next writer for a batch of raw trades. */
+  forTrades(): ActorRef<WriterMsg> {
+    this.next = (this.next + 1) % this.refs.length;
+    return this.refs[this.next];
   }
 
   /** The writer for one symbol's candles. */
