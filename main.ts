@@ -4,11 +4,25 @@
  *
  * @module
  */
-import { type Config, ConfigError, describeFeed, feedUrl, loadConfig } from "./actors/config/mod.ts";
-import { CassandraTradeStore, type StoreEvent, type TradeStore } from "./actors/cassandra/mod.ts";
+import {
+  type Config,
+  ConfigError,
+  describeFeed,
+  feedUrl,
+  loadConfig,
+} from "./actors/config/mod.ts";
+import {
+  CassandraTradeStore,
+  type StoreEvent,
+  type TradeStore,
+} from "./actors/cassandra/mod.ts";
 import type { LoggedTrade } from "./actors/trade/types.ts";
 import { startFeedServer } from "./actors/feed/mod.ts";
-import { createKafka, KafkaTradeProducer, KafkaTradeSource } from "./actors/kafka/mod.ts";
+import {
+  createKafka,
+  KafkaTradeProducer,
+  KafkaTradeSource,
+} from "./actors/kafka/mod.ts";
 import {
   createPipelineMetrics,
   observeRuntimeEvents,
@@ -16,14 +30,19 @@ import {
   startMetricsServer,
 } from "./actors/metrics/mod.ts";
 import {
-  type ConsumerStatus,
   consumerProps,
+  type ConsumerStatus,
   ingestProps,
   type IngestStatus,
   WriterPool,
   writersProps,
 } from "./actors/pipeline/mod.ts";
-import { ActorSystem, consoleLogger, type Logger, RealClock } from "./runtime/mod.ts";
+import {
+  ActorSystem,
+  consoleLogger,
+  type Logger,
+  RealClock,
+} from "./runtime/mod.ts";
 
 /** A running Tickline instance. */
 export interface App {
@@ -51,7 +70,11 @@ export interface AppSeams {
  * await app.stop();
  * ```
  */
-export async function startApp(config: Config, logger: Logger, seams: AppSeams = {}): Promise<App> {
+export async function startApp(
+  config: Config,
+  logger: Logger,
+  seams: AppSeams = {},
+): Promise<App> {
   const clock = new RealClock();
   const metrics = createPipelineMetrics({ symbols: config.symbols });
   const feed = config.feed.kind === "simulated"
@@ -62,7 +85,11 @@ export async function startApp(config: Config, logger: Logger, seams: AppSeams =
       seed: config.feed.seed,
     })
     : undefined;
-  const kafka = createKafka({ brokers: config.kafkaBrokers, clientId: config.kafkaClientId, logger });
+  const kafka = createKafka({
+    brokers: config.kafkaBrokers,
+    clientId: config.kafkaClientId,
+    logger,
+  });
   const cassandraStore = await CassandraTradeStore.connect({
     contactPoints: config.cassandraContactPoints,
     localDataCenter: config.cassandraLocalDc,
@@ -86,50 +113,69 @@ export async function startApp(config: Config, logger: Logger, seams: AppSeams =
     logger,
     supervision: { strategy: "one_for_one", maxRestarts: 3, withinMs: 60_000 },
   });
-  observeRuntimeEvents(metrics, (listener) => system.events.subscribe(listener));
+  observeRuntimeEvents(
+    metrics,
+    (listener) => system.events.subscribe(listener),
+  );
 
   // The supervision tree: writers first, then the consumer (with its partition
   // and window actors), then ingest; shutdown stops them in reverse.
   const writers = await system.spawn(
     "writers",
-    writersProps(config.writerCount, { store, metrics, now: () => clock.now() }),
-  );
-  const pool = new WriterPool(await writers.ask({ type: "refs" }, { timeoutMs: 10_000 }));
-  const consumer = await system.spawn("consumer", consumerProps({
-    source,
-    partition: {
-      writers: pool,
+    writersProps(config.writerCount, {
+      store,
       metrics,
-      deadLetters: (letters) => producer.sendDeadLetters(letters),
-      window: {
-        sizeMs: 60_000,
-        latenessMs: config.windowLatenessMs,
-        graceMs: config.windowGraceMs,
-        idleMs: 120_000,
-        beforeTrades: seams.beforeWindowTrades,
+      now: () => clock.now(),
+    }),
+  );
+  const pool = new WriterPool(
+    await writers.ask({ type: "refs" }, { timeoutMs: 10_000 }),
+  );
+  const consumer = await system.spawn(
+    "consumer",
+    consumerProps({
+      source,
+      partition: {
+        writers: pool,
+        metrics,
+        deadLetters: (letters) => producer.sendDeadLetters(letters),
+        window: {
+          sizeMs: 60_000,
+          latenessMs: config.windowLatenessMs,
+          graceMs: config.windowGraceMs,
+          idleMs: 120_000,
+          beforeTrades: seams.beforeWindowTrades,
+        },
+        provisionalIntervalMs: config.provisionalIntervalMs,
+        commitIntervalMs: config.commitIntervalMs,
+        maxInFlightWrites: 8,
+        writeTimeoutMs: 60_000,
       },
-      provisionalIntervalMs: config.provisionalIntervalMs,
-      commitIntervalMs: config.commitIntervalMs,
-      maxInFlightWrites: 8,
-      writeTimeoutMs: 60_000,
-    },
-  }));
-  const ingest = await system.spawn("ingest", ingestProps({
-    url: feedUrl(config.feed),
-    description: describeFeed(config.feed),
-    secrets: config.feed.kind === "finnhub" ? [config.feed.token] : [],
-    symbols: config.symbols,
-    producer,
-    metrics,
-    allowZeroVolume: config.allowZeroVolume,
-    watchdogMs: config.feedWatchdogMs,
-    backoff: { minMs: 250, maxMs: 30_000 },
-    maxBuffered: 20_000,
-  }));
+    }),
+  );
+  const ingest = await system.spawn(
+    "ingest",
+    ingestProps({
+      url: feedUrl(config.feed),
+      description: describeFeed(config.feed),
+      secrets: config.feed.kind === "finnhub" ? [config.feed.token] : [],
+      symbols: config.symbols,
+      producer,
+      metrics,
+      allowZeroVolume: config.allowZeroVolume,
+      watchdogMs: config.feedWatchdogMs,
+      backoff: { minMs: 250, maxMs: 30_000 },
+      maxBuffered: 20_000,
+    }),
+  );
 
   const isReady = async () => {
-    const c = await consumer.ask<ConsumerStatus>({ type: "status" }, { timeoutMs: 1000 });
-    const i = await ingest.ask<IngestStatus>({ type: "status" }, { timeoutMs: 1000 });
+    const c = await consumer.ask<ConsumerStatus>({ type: "status" }, {
+      timeoutMs: 1000,
+    });
+    const i = await ingest.ask<IngestStatus>({ type: "status" }, {
+      timeoutMs: 1000,
+    });
     const ready = c.joined && i.connected;
     metrics.ready.set(ready ? 1 : 0);
     return ready;
@@ -150,7 +196,12 @@ export async function startApp(config: Config, logger: Logger, seams: AppSeams =
   const stop = () =>
     stopping ??= (async () => {
       await system.shutdown();
-      await Promise.allSettled([producer.close(), store.close(), server.close(), feed?.close()]);
+      await Promise.allSettled([
+        producer.close(),
+        store.close(),
+        server.close(),
+        feed?.close(),
+      ]);
     })();
   const terminated = system.whenTerminated.then(async (result) => {
     await stop();
@@ -191,7 +242,9 @@ async function main(): Promise<number> {
   const logger = consoleLogger(config.logLevel);
   const app = await startApp(config, logger);
   const signalled = new Promise<string>((resolve) => {
-    for (const sig of ["SIGINT", "SIGTERM"] as const) Deno.addSignalListener(sig, () => resolve(sig));
+    for (const sig of ["SIGINT", "SIGTERM"] as const) {
+      Deno.addSignalListener(sig, () => resolve(sig));
+    }
   });
   const outcome = await Promise.race([
     signalled.then((sig) => ({ sig, error: undefined as unknown })),
@@ -202,7 +255,9 @@ async function main(): Promise<number> {
     await app.stop();
     return 0;
   }
-  logger.error("supervision tree gave up; exiting", { error: String(outcome.error) });
+  logger.error("supervision tree gave up; exiting", {
+    error: String(outcome.error),
+  });
   return 1;
 }
 

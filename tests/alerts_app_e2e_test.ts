@@ -17,9 +17,18 @@ import {
   startAlertingStack,
   startSlackSink,
 } from "../alerts/mod.ts";
-import { type AppProcess, scrapeMetric, startApp } from "./support/app_process.ts";
+import {
+  type AppProcess,
+  scrapeMetric,
+  startApp,
+} from "./support/app_process.ts";
 import { pipelineEnv } from "./support/end_state.ts";
-import { createTopics, deleteTopics, runId, testKafka } from "./support/servers.ts";
+import {
+  createTopics,
+  deleteTopics,
+  runId,
+  testKafka,
+} from "./support/servers.ts";
 
 // The alert's `for: 10s` plus 1s scrape/eval, 1s group_wait and slack on a busy 2-core box.
 const FIRING_WITHIN_MS = 90_000;
@@ -36,7 +45,11 @@ class WaitTimeoutError extends Error {
   }
 }
 
-async function waitUntil(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+async function waitUntil(
+  check: () => Promise<boolean>,
+  timeoutMs: number,
+  what: string,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check().catch(() => false))) {
     if (Date.now() > deadline) throw new WaitTimeoutError(what, timeoutMs);
@@ -45,23 +58,39 @@ async function waitUntil(check: () => Promise<boolean>, timeoutMs: number, what:
 }
 
 /** Values of an instant PromQL query (empty when it has no series). */
-async function promValues(prometheusUrl: string, expr: string): Promise<number[]> {
-  const res = await fetch(`${prometheusUrl}/api/v1/query?query=${encodeURIComponent(expr)}`, {
-    signal: AbortSignal.timeout(5000),
-  });
+async function promValues(
+  prometheusUrl: string,
+  expr: string,
+): Promise<number[]> {
+  const res = await fetch(
+    `${prometheusUrl}/api/v1/query?query=${encodeURIComponent(expr)}`,
+    {
+      signal: AbortSignal.timeout(5000),
+    },
+  );
   const body = await res.json();
-  if (body.status !== "success") throw new Error(`query ${expr} failed: ${JSON.stringify(body)}`);
-  return (body.data.result as { value: [number, string] }[]).map((s) => Number(s.value[1]));
+  if (body.status !== "success") {
+    throw new Error(`query ${expr} failed: ${JSON.stringify(body)}`);
+  }
+  return (body.data.result as { value: [number, string] }[]).map((s) =>
+    Number(s.value[1])
+  );
 }
 
 /** Matches FeedDisconnected messages of `status` that arrived at or after index `since`. */
-function feedAlert(messages: readonly SlackMessage[], status: "FIRING" | "RESOLVED", since: number) {
+function feedAlert(
+  messages: readonly SlackMessage[],
+  status: "FIRING" | "RESOLVED",
+  since: number,
+) {
   return (m: SlackMessage) =>
-    messages.indexOf(m) >= since && slackTitle(m).startsWith(`[${status}] FeedDisconnected `);
+    messages.indexOf(m) >= since &&
+    slackTitle(m).startsWith(`[${status}] FeedDisconnected `);
 }
 
 Deno.test({
-  name: "alerts e2e with the real app: feed down pages FeedDisconnected FIRING, reconnect sends RESOLVED",
+  name:
+    "alerts e2e with the real app: feed down pages FeedDisconnected FIRING, reconnect sends RESOLVED",
   sanitizeOps: false,
   sanitizeResources: false,
   async fn() {
@@ -77,7 +106,9 @@ Deno.test({
     // the secret in a real Slack webhook URL and can be looked for in outputs.
     const slack = startSlackSink();
     const webhookSecret = crypto.randomUUID().replaceAll("-", "");
-    const webhookUrl = `${new URL(slack.url).origin}/services/T000/B000/${webhookSecret}`;
+    const webhookUrl = `${
+      new URL(slack.url).origin
+    }/services/T000/B000/${webhookSecret}`;
     const feedOptions = { symbols, ratePerSec: 20, seed: 3 };
     let feed = await startFeedServer({ port: 0, ...feedOptions });
     const feedPort = feed.port;
@@ -85,16 +116,28 @@ Deno.test({
     let stack: AlertingStack | undefined;
     try {
       // An empty token counts as unset: the app must use the plain feed URL.
-      app = await startApp({ ...env, FINNHUB_URL: feed.url, FINNHUB_TOKEN: "" });
+      app = await startApp({
+        ...env,
+        FINNHUB_URL: feed.url,
+        FINNHUB_TOKEN: "",
+      });
       const { metricsPort } = app;
-      assert.equal(await scrapeMetric(metricsPort, "tickline_feed_connected"), 1, "app connected at start");
+      assert.equal(
+        await scrapeMetric(metricsPort, "tickline_feed_connected"),
+        1,
+        "app connected at start",
+      );
       stack = await startAlertingStack({
         jobs: [{ job: "tickline", targets: [`127.0.0.1:${metricsPort}`] }],
         slackWebhookUrl: webhookUrl,
       });
       const prometheusUrl = stack.prometheusUrl;
       await waitUntil(
-        async () => (await promValues(prometheusUrl, 'tickline_feed_connected{job="tickline"}'))[0] === 1,
+        async () =>
+          (await promValues(
+            prometheusUrl,
+            'tickline_feed_connected{job="tickline"}',
+          ))[0] === 1,
         PROMETHEUS_SEES_APP_MS,
         "Prometheus to scrape tickline_feed_connected 1 from the app",
       );
@@ -103,7 +146,8 @@ Deno.test({
       const downAt = Date.now();
       await feed.close();
       await waitUntil(
-        async () => (await scrapeMetric(metricsPort, "tickline_feed_connected")) === 0,
+        async () =>
+          (await scrapeMetric(metricsPort, "tickline_feed_connected")) === 0,
         10_000,
         "the app to report the feed disconnected",
       );
@@ -115,12 +159,17 @@ Deno.test({
       const firingMs = Date.now() - downAt;
       const attachment = firing.attachments?.[0];
       assert.ok(attachment, "Slack payload carries an attachment");
-      assert.match(attachment.title!, /^\[FIRING\] FeedDisconnected \(critical, cause=feed\) x1$/);
+      assert.match(
+        attachment.title!,
+        /^\[FIRING\] FeedDisconnected \(critical, cause=feed\) x1$/,
+      );
       assert.equal(attachment.color, "danger");
       assert.equal(firing.channel, "#tickline-critical");
       // The instance is the app's own metrics port: the real app raised this alert.
       assert.ok(
-        attachment.text!.includes(`Trade feed disconnected on 127.0.0.1:${metricsPort}`),
+        attachment.text!.includes(
+          `Trade feed disconnected on 127.0.0.1:${metricsPort}`,
+        ),
         `text names the app instance: ${attachment.text}`,
       );
       assert.match(attachment.text!, /`job=tickline`/);
@@ -130,7 +179,8 @@ Deno.test({
       const upAt = Date.now();
       feed = await startFeedServer({ port: feedPort, ...feedOptions });
       await waitUntil(
-        async () => (await scrapeMetric(metricsPort, "tickline_feed_connected")) === 1,
+        async () =>
+          (await scrapeMetric(metricsPort, "tickline_feed_connected")) === 1,
         RESOLVED_WITHIN_MS,
         "the app to reconnect to the restarted feed",
       );
@@ -141,19 +191,33 @@ Deno.test({
         "[RESOLVED] FeedDisconnected",
       );
       const resolvedMs = Date.now() - upAt;
-      assert.match(resolved.attachments![0].title!, /^\[RESOLVED\] FeedDisconnected \(critical, cause=feed\)$/);
+      assert.match(
+        resolved.attachments![0].title!,
+        /^\[RESOLVED\] FeedDisconnected \(critical, cause=feed\)$/,
+      );
       assert.equal(resolved.attachments![0].color, "good");
       assert.equal(resolved.channel, "#tickline-critical");
       assert.ok(
-        (await scrapeMetric(metricsPort, "tickline_feed_reconnects_total")) >= 1,
+        (await scrapeMetric(metricsPort, "tickline_feed_reconnects_total")) >=
+          1,
         "the app counted its reconnect attempts",
       );
-      assert.ok(feed.stats().subscriptions >= symbols.length, "the app resubscribed on the new feed");
+      assert.ok(
+        feed.stats().subscriptions >= symbols.length,
+        "the app resubscribed on the new feed",
+      );
 
       // Other rules may legitimately fire meanwhile; only FeedDisconnected is asserted above.
-      const everything = [app.output(), stack.logs(), JSON.stringify(slack.messages)];
+      const everything = [
+        app.output(),
+        stack.logs(),
+        JSON.stringify(slack.messages),
+      ];
       for (const text of everything) {
-        assert.ok(!text.includes(webhookSecret), "the Slack webhook secret appears nowhere");
+        assert.ok(
+          !text.includes(webhookSecret),
+          "the Slack webhook secret appears nowhere",
+        );
         assert.ok(!/[?&]token=/.test(text), "no feed token appears anywhere");
       }
       console.log(

@@ -12,7 +12,13 @@ import { silentLogger } from "../runtime/mod.ts";
 import { startApp as startInProcess } from "../main.ts";
 import { freePort, startApp } from "./support/app_process.ts";
 import { pipelineEnv, verifyEndState } from "./support/end_state.ts";
-import { createTopics, deleteTopics, runId, testCassandra, testKafka } from "./support/servers.ts";
+import {
+  createTopics,
+  deleteTopics,
+  runId,
+  testCassandra,
+  testKafka,
+} from "./support/servers.ts";
 
 /** Event time 20x faster than real time, in the recent past, so windows close quickly. */
 function fastPastClock(): { now(): number } {
@@ -32,7 +38,8 @@ async function isolatedRun(id: string, symbols: string[]) {
 }
 
 Deno.test({
-  name: "crash: SIGKILL at random moments, restart, and the end state is still exact",
+  name:
+    "crash: SIGKILL at random moments, restart, and the end state is still exact",
   sanitizeOps: false,
   sanitizeResources: false,
   async fn() {
@@ -63,7 +70,10 @@ Deno.test({
         await new Promise((r) => setTimeout(r, 200));
       }
       const state = await verifyEndState({ kafka, cassandra, env, symbols });
-      assert.ok(state.records > 1000, `enough trades went through (${state.records}, seed ${seed})`);
+      assert.ok(
+        state.records > 1000,
+        `enough trades went through (${state.records}, seed ${seed})`,
+      );
       assert.equal(await app.stop(), 0);
     } finally {
       await app.kill();
@@ -75,7 +85,8 @@ Deno.test({
 });
 
 Deno.test({
-  name: "crash: a failing window actor and a failing writer are restored without loss",
+  name:
+    "crash: a failing window actor and a failing writer are restored without loss",
   sanitizeOps: false,
   sanitizeResources: false,
   async fn() {

@@ -13,9 +13,17 @@ import cassandra from "cassandra-driver";
 import { startFeedServer } from "../actors/feed/mod.ts";
 import { freePort, startApp } from "./support/app_process.ts";
 import { pipelineEnv } from "./support/end_state.ts";
-import { createTopics, deleteTopics, runId, testCassandra, testKafka } from "./support/servers.ts";
+import {
+  createTopics,
+  deleteTopics,
+  runId,
+  testCassandra,
+  testKafka,
+} from "./support/servers.ts";
 
-const RATES = (Deno.env.get("BENCH_RATES") ?? "1000,2500,5000,10000,20000,30000,40000").split(",").map(Number);
+const RATES =
+  (Deno.env.get("BENCH_RATES") ?? "1000,2500,5000,10000,20000,30000,40000")
+    .split(",").map(Number);
 const STEP_S = Number(Deno.env.get("BENCH_STEP_SECONDS") ?? "10");
 const LATENESS_MS = 1000;
 
@@ -38,7 +46,11 @@ function bucketQuantile(buckets: [number, number][], q: number): number {
   for (const [le, count] of buckets) {
     if (count >= rank) {
       if (!Number.isFinite(le)) return prevLe;
-      return prevLe + (le - prevLe) * (count - prevCount === 0 ? 0 : (rank - prevCount) / (count - prevCount));
+      return prevLe +
+        (le - prevLe) *
+          (count - prevCount === 0
+            ? 0
+            : (rank - prevCount) / (count - prevCount));
     }
     prevLe = le;
     prevCount = count;
@@ -51,13 +63,19 @@ async function scrape(port: number): Promise<string> {
   return await res.text();
 }
 
-function histogram(text: string, name: string): { buckets: [number, number][]; count: number } {
+function histogram(
+  text: string,
+  name: string,
+): { buckets: [number, number][]; count: number } {
   const buckets: [number, number][] = [];
   let count = 0;
   for (const line of text.split("\n")) {
     if (line.startsWith(`${name}_bucket{`)) {
       const le = line.match(/le="([^"]+)"/)![1];
-      buckets.push([le === "+Inf" ? Infinity : Number(le), Number(line.split(" ").pop())]);
+      buckets.push([
+        le === "+Inf" ? Infinity : Number(le),
+        Number(line.split(" ").pop()),
+      ]);
     } else if (line.startsWith(`${name}_count`)) {
       count = Number(line.split(" ").pop());
     }
@@ -65,7 +83,10 @@ function histogram(text: string, name: string): { buckets: [number, number][]; c
   return { buckets, count };
 }
 
-function diff(a: [number, number][], b: [number, number][]): [number, number][] {
+function diff(
+  a: [number, number][],
+  b: [number, number][],
+): [number, number][] {
   return b.map(([le, c], i) => [le, c - (a[i]?.[1] ?? 0)]);
 }
 
@@ -87,7 +108,8 @@ async function cassandraCeiling(rows: number): Promise<number> {
     pooling: { maxRequestsPerConnection: 2048 },
   });
   await client.connect();
-  const insert = `INSERT INTO trades_v2 (symbol, trade_year, trade_month, trade_day, ts, kafka_partition,
+  const insert =
+    `INSERT INTO trades_v2 (symbol, trade_year, trade_month, trade_day, ts, kafka_partition,
     kafka_offset, trade_hour, price, volume, conditions, ingested_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)`;
   const now = Date.now();
   const d = new Date(now);
@@ -115,10 +137,16 @@ async function cassandraCeiling(rows: number): Promise<number> {
         const first = next;
         next += batchRows;
         const n = Math.min(batchRows, rows - first);
-        if (n === 1) await client.execute(insert, params(symbol, first), { prepare: true });
-        else {
+        if (n === 1) {
+          await client.execute(insert, params(symbol, first), {
+            prepare: true,
+          });
+        } else {
           await client.batch(
-            Array.from({ length: n }, (_, k) => ({ query: insert, params: params(symbol, first + k) })),
+            Array.from(
+              { length: n },
+              (_, k) => ({ query: insert, params: params(symbol, first + k) }),
+            ),
             { prepare: true, logged: false },
           );
         }
@@ -132,12 +160,18 @@ async function cassandraCeiling(rows: number): Promise<number> {
 }
 
 /** Ceiling 2: raw kafkajs produce-to-consume latency at a modest rate. */
-async function kafkaCeiling(seconds: number, ratePerSec: number): Promise<number[]> {
+async function kafkaCeiling(
+  seconds: number,
+  ratePerSec: number,
+): Promise<number[]> {
   const kafka = testKafka();
   const topic = `bench-${runId()}`;
   await createTopics(kafka, [{ topic, numPartitions: 3 }]);
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-  const consumer = kafka.consumer({ groupId: `bench-${runId()}`, maxWaitTimeInMs: 20 });
+  const consumer = kafka.consumer({
+    groupId: `bench-${runId()}`,
+    maxWaitTimeInMs: 20,
+  });
   await producer.connect();
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: true });
@@ -147,7 +181,9 @@ async function kafkaCeiling(seconds: number, ratePerSec: number): Promise<number
   await consumer.run({
     eachBatch: ({ batch }) => {
       const now = Date.now();
-      for (const m of batch.messages) latencies.push(now - Number(m.value!.toString()));
+      for (const m of batch.messages) {
+        latencies.push(now - Number(m.value!.toString()));
+      }
       return Promise.resolve();
     },
   });
@@ -159,7 +195,10 @@ async function kafkaCeiling(seconds: number, ratePerSec: number): Promise<number
     await producer.send({
       topic,
       acks: -1,
-      messages: Array.from({ length: perTick }, (_, i) => ({ key: `k${i % 7}`, value: String(Date.now()) })),
+      messages: Array.from(
+        { length: perTick },
+        (_, i) => ({ key: `k${i % 7}`, value: String(Date.now()) }),
+      ),
     });
     await new Promise((r) => setTimeout(r, Math.max(0, 10 - (Date.now() - t))));
   }
@@ -183,16 +222,27 @@ interface Step {
 }
 
 async function main(): Promise<void> {
-  progress("measuring the raw Cassandra ceiling (20,000 trades_v2 rows, single and batched inserts)");
+  progress(
+    "measuring the raw Cassandra ceiling (20,000 trades_v2 rows, single and batched inserts)",
+  );
   const cassCeiling = await cassandraCeiling(20_000);
   progress(`raw cassandra-driver ceiling: ${cassCeiling.toFixed(0)} rows/s`);
-  progress("measuring raw kafkajs produce-to-consume latency (5 s at 1000 msg/s)");
+  progress(
+    "measuring raw kafkajs produce-to-consume latency (5 s at 1000 msg/s)",
+  );
   const kLat = await kafkaCeiling(5, 1000);
   const kP = [0.5, 0.95, 0.99].map((q) => quantile(kLat, q));
-  progress(`raw kafkajs latency p50/p95/p99: ${kP.map((x) => x.toFixed(1)).join(" / ")} ms`);
+  progress(
+    `raw kafkajs latency p50/p95/p99: ${
+      kP.map((x) => x.toFixed(1)).join(" / ")
+    } ms`,
+  );
 
   const id = runId();
-  const symbols = Array.from({ length: 8 }, (_, i) => `BN${id}${String.fromCharCode(65 + i)}`);
+  const symbols = Array.from(
+    { length: 8 },
+    (_, i) => `BN${id}${String.fromCharCode(65 + i)}`,
+  );
   const env = pipelineEnv(id, symbols);
   const kafka = testKafka();
   await createTopics(kafka, [
@@ -201,7 +251,12 @@ async function main(): Promise<void> {
   ]);
   let offered = 0;
   const feedPort = freePort();
-  let feed = await startFeedServer({ port: feedPort, symbols, ratePerSec: 1, seed: 5 });
+  let feed = await startFeedServer({
+    port: feedPort,
+    symbols,
+    ratePerSec: 1,
+    seed: 5,
+  });
   const app = await startApp({
     ...env,
     FINNHUB_URL: `ws://127.0.0.1:${feedPort}`,
@@ -213,7 +268,11 @@ async function main(): Promise<void> {
   const steps: Step[] = [];
   try {
     for (const [i, rate] of RATES.entries()) {
-      progress(`step ${i + 1}/${RATES.length}: feed at ${rate} trades/s for ${STEP_S} s`);
+      progress(
+        `step ${
+          i + 1
+        }/${RATES.length}: feed at ${rate} trades/s for ${STEP_S} s`,
+      );
       await feed.close();
       const sentBefore = offered;
       feed = await startFeedServer({
@@ -224,7 +283,10 @@ async function main(): Promise<void> {
         batchIntervalMs: 20,
         onTrades: (t) => offered += t.length,
       });
-      const before = histogram(await scrape(app.metricsPort), "tickline_e2e_latency_seconds");
+      const before = histogram(
+        await scrape(app.metricsPort),
+        "tickline_e2e_latency_seconds",
+      );
       const started = performance.now();
       busy.push([Date.now(), Date.now() + STEP_S * 1000]);
       let peakRss = 0;
@@ -234,15 +296,26 @@ async function main(): Promise<void> {
         await new Promise((r) => setTimeout(r, 250));
       }
       await feed.close();
-      feed = await startFeedServer({ port: feedPort, symbols, ratePerSec: 1, seed: 99 });
+      feed = await startFeedServer({
+        port: feedPort,
+        symbols,
+        ratePerSec: 1,
+        seed: 99,
+      });
       const sent = offered - sentBefore;
       // Drain: wait until everything sent in the step is durably written (bounded).
-      let after = histogram(await scrape(app.metricsPort), "tickline_e2e_latency_seconds");
+      let after = histogram(
+        await scrape(app.metricsPort),
+        "tickline_e2e_latency_seconds",
+      );
       const drainEnd = Date.now() + 60_000;
       while (after.count - before.count < sent && Date.now() < drainEnd) {
         peakRss = Math.max(peakRss, rssOf(pid));
         await new Promise((r) => setTimeout(r, 250));
-        after = histogram(await scrape(app.metricsPort), "tickline_e2e_latency_seconds");
+        after = histogram(
+          await scrape(app.metricsPort),
+          "tickline_e2e_latency_seconds",
+        );
       }
       const elapsed = (performance.now() - started) / 1000;
       const written = after.count - before.count;
@@ -260,12 +333,18 @@ async function main(): Promise<void> {
       };
       steps.push(step);
       progress(
-        `  sent ${sent}, durable ${written} in ${elapsed.toFixed(1)} s -> ${step.throughput.toFixed(0)}/s; ` +
-          `e2e p50/p95/p99 ${step.p50.toFixed(1)}/${step.p95.toFixed(1)}/${step.p99.toFixed(1)} ms; ` +
+        `  sent ${sent}, durable ${written} in ${elapsed.toFixed(1)} s -> ${
+          step.throughput.toFixed(0)
+        }/s; ` +
+          `e2e p50/p95/p99 ${step.p50.toFixed(1)}/${step.p95.toFixed(1)}/${
+            step.p99.toFixed(1)
+          } ms; ` +
           `peak RSS ${(peakRss / 2 ** 20).toFixed(0)} MiB`,
       );
       if (step.throughput < 0.8 * (sent / STEP_S)) {
-        progress("  saturated: durable throughput fell below 80% of the offered rate");
+        progress(
+          "  saturated: durable throughput fell below 80% of the offered rate",
+        );
         break;
       }
     }
@@ -273,22 +352,47 @@ async function main(): Promise<void> {
     // A window closes when the watermark passes its end + lateness: run trades
     // across a minute boundary so windows close while trades flow.
     const boundary = Math.ceil((Date.now() + 6000) / 60_000) * 60_000;
-    progress(`final candles: 2500 trades/s across the minute boundary at ${new Date(boundary).toISOString()}`);
+    progress(
+      `final candles: 2500 trades/s across the minute boundary at ${
+        new Date(boundary).toISOString()
+      }`,
+    );
     await new Promise((r) => setTimeout(r, boundary - 5000 - Date.now()));
     await feed.close();
-    feed = await startFeedServer({ port: feedPort, symbols, ratePerSec: 2500, seed: 55, batchIntervalMs: 20 });
+    feed = await startFeedServer({
+      port: feedPort,
+      symbols,
+      ratePerSec: 2500,
+      seed: 55,
+      batchIntervalMs: 20,
+    });
     busy.push([boundary - 5000, boundary + LATENESS_MS + 5000]);
-    await new Promise((r) => setTimeout(r, boundary + LATENESS_MS + 5000 - Date.now()));
+    await new Promise((r) =>
+      setTimeout(r, boundary + LATENESS_MS + 5000 - Date.now())
+    );
     await feed.close();
-    feed = await startFeedServer({ port: feedPort, symbols, ratePerSec: 1, seed: 97 });
+    feed = await startFeedServer({
+      port: feedPort,
+      symbols,
+      ratePerSec: 1,
+      seed: 97,
+    });
     await new Promise((r) => setTimeout(r, 2000));
     const finalLags = await finalCandleLags(symbols, busy);
 
     const saturation = Math.max(...steps.map((s) => s.throughput));
     const overload = Math.round(saturation * 10);
-    progress(`overload: feed at ${overload} trades/s (10x saturation) for ${STEP_S} s; sampling RSS`);
+    progress(
+      `overload: feed at ${overload} trades/s (10x saturation) for ${STEP_S} s; sampling RSS`,
+    );
     await feed.close();
-    feed = await startFeedServer({ port: feedPort, symbols, ratePerSec: overload, seed: 77, batchIntervalMs: 20 });
+    feed = await startFeedServer({
+      port: feedPort,
+      symbols,
+      ratePerSec: overload,
+      seed: 77,
+      batchIntervalMs: 20,
+    });
     const rss: number[] = [];
     const overEnd = Date.now() + STEP_S * 1000;
     while (Date.now() < overEnd) {
@@ -296,28 +400,71 @@ async function main(): Promise<void> {
       await new Promise((r) => setTimeout(r, 500));
     }
     await feed.close();
-    feed = await startFeedServer({ port: feedPort, symbols, ratePerSec: 1, seed: 98 });
-    const dropped = await scrapeSum(app.metricsPort, "tickline_actor_dropped_messages_total");
-
+    feed = await startFeedServer({
+      port: feedPort,
+      symbols,
+      ratePerSec: 1,
+      seed: 98,
+    });
+    const dropped = await scrapeSum(
+      app.metricsPort,
+      "tickline_actor_dropped_messages_total",
+    );
 
     const best = steps.reduce((a, b) => (b.throughput > a.throughput ? b : a));
     const at5k = steps.find((s) => s.rate === 5000);
-    console.log("\n## Tickline end-to-end benchmark (2 cores, Kafka + Cassandra + app colocated)\n");
-    console.log(`raw cassandra-driver insert ceiling: ${cassCeiling.toFixed(0)} rows/s`);
-    console.log(`raw kafkajs produce->consume latency p50/p95/p99: ${kP.map((x) => x.toFixed(1)).join(" / ")} ms\n`);
-    console.log("| offered/s | sent | durable | throughput/s | vs Cassandra ceiling | e2e p50 ms | p95 ms | p99 ms | p95 vs raw Kafka p95 | peak RSS MiB |");
+    console.log(
+      "\n## Tickline end-to-end benchmark (2 cores, Kafka + Cassandra + app colocated)\n",
+    );
+    console.log(
+      `raw cassandra-driver insert ceiling: ${cassCeiling.toFixed(0)} rows/s`,
+    );
+    console.log(
+      `raw kafkajs produce->consume latency p50/p95/p99: ${
+        kP.map((x) => x.toFixed(1)).join(" / ")
+      } ms\n`,
+    );
+    console.log(
+      "| offered/s | sent | durable | throughput/s | vs Cassandra ceiling | e2e p50 ms | p95 ms | p99 ms | p95 vs raw Kafka p95 | peak RSS MiB |",
+    );
     console.log("|---|---|---|---|---|---|---|---|---|---|");
     for (const s of steps) {
       console.log(
-        `| ${s.rate} | ${s.sent} | ${s.written} | ${s.throughput.toFixed(0)} | ${(s.throughput / cassCeiling).toFixed(2)}x | ` +
-          `${s.p50.toFixed(1)} | ${s.p95.toFixed(1)} | ${s.p99.toFixed(1)} | ${(s.p95 / kP[1]).toFixed(2)}x | ${(s.peakRss / 2 ** 20).toFixed(0)} |`,
+        `| ${s.rate} | ${s.sent} | ${s.written} | ${
+          s.throughput.toFixed(0)
+        } | ${(s.throughput / cassCeiling).toFixed(2)}x | ` +
+          `${s.p50.toFixed(1)} | ${s.p95.toFixed(1)} | ${s.p99.toFixed(1)} | ${
+            (s.p95 / kP[1]).toFixed(2)
+          }x | ${(s.peakRss / 2 ** 20).toFixed(0)} |`,
       );
     }
-    console.log(`\nsustained throughput (best step, nothing lost: ${best.lost === 0}): ${best.throughput.toFixed(0)}/s = ${(best.throughput / cassCeiling * 100).toFixed(0)}% of the raw Cassandra ceiling (goal >= 80%)`);
-    if (at5k) console.log(`at 5,000/s: p95 ${at5k.p95.toFixed(1)} ms (goal <= 50), p99 ${at5k.p99.toFixed(1)} ms (goal <= 100)`);
+    console.log(
+      `\nsustained throughput (best step, nothing lost: ${best.lost === 0}): ${
+        best.throughput.toFixed(0)
+      }/s = ${
+        (best.throughput / cassCeiling * 100).toFixed(0)
+      }% of the raw Cassandra ceiling (goal >= 80%)`,
+    );
+    if (at5k) {
+      console.log(
+        `at 5,000/s: p95 ${at5k.p95.toFixed(1)} ms (goal <= 50), p99 ${
+          at5k.p99.toFixed(1)
+        } ms (goal <= 100)`,
+      );
+    }
     const fl = finalLags.sort((a, b) => a - b);
-    console.log(`final candle after window close (n=${fl.length}): p50 ${quantile(fl, 0.5)} ms, max ${fl[fl.length - 1]} ms (goal <= 200)`);
-    console.log(`overload at ${overload}/s: RSS min/max ${(Math.min(...rss) / 2 ** 20).toFixed(0)}/${(Math.max(...rss) / 2 ** 20).toFixed(0)} MiB (goal < 300, flat); messages dropped and counted: ${dropped}`);
+    console.log(
+      `final candle after window close (n=${fl.length}): p50 ${
+        quantile(fl, 0.5)
+      } ms, max ${fl[fl.length - 1]} ms (goal <= 200)`,
+    );
+    console.log(
+      `overload at ${overload}/s: RSS min/max ${
+        (Math.min(...rss) / 2 ** 20).toFixed(0)
+      }/${
+        (Math.max(...rss) / 2 ** 20).toFixed(0)
+      } MiB (goal < 300, flat); messages dropped and counted: ${dropped}`,
+    );
   } finally {
     await app.stop();
     await feed.close();
@@ -334,7 +481,10 @@ async function scrapeSum(port: number, name: string): Promise<number> {
 }
 
 /** ms from each window's close (end + lateness, while trades flowed) to its final candle's write. */
-async function finalCandleLags(symbols: string[], busy: [number, number][]): Promise<number[]> {
+async function finalCandleLags(
+  symbols: string[],
+  busy: [number, number][],
+): Promise<number[]> {
   const client = await testCassandra();
   const lags: number[] = [];
   const d = new Date();
@@ -349,7 +499,9 @@ async function finalCandleLags(symbols: string[], busy: [number, number][]): Pro
         const end = (r.get("window_end") as Date).getTime();
         const close = end + LATENESS_MS;
         // Only windows that closed while trades flowed: then the watermark passes at `close`.
-        if (!r.get("is_final") || !busy.some(([a, b]) => close >= a && close <= b)) continue;
+        if (
+          !r.get("is_final") || !busy.some(([a, b]) => close >= a && close <= b)
+        ) continue;
         lags.push((r.get("updated_at") as Date).getTime() - close);
       }
     }

@@ -10,10 +10,17 @@ import { startFeedServer } from "../actors/feed/mod.ts";
 import { validateTrade } from "../actors/trade/mod.ts";
 import { scrapeMetric, startApp } from "./support/app_process.ts";
 import { pipelineEnv, verifyEndState } from "./support/end_state.ts";
-import { createTopics, deleteTopics, runId, testCassandra, testKafka } from "./support/servers.ts";
+import {
+  createTopics,
+  deleteTopics,
+  runId,
+  testCassandra,
+  testKafka,
+} from "./support/servers.ts";
 
 Deno.test({
-  name: "pipeline: replayed trades end exactly once in Cassandra, candles exact, rejects in the DLQ",
+  name:
+    "pipeline: replayed trades end exactly once in Cassandra, candles exact, rejects in the DLQ",
   sanitizeOps: false,
   sanitizeResources: false,
   async fn() {
@@ -39,18 +46,43 @@ Deno.test({
     const cassandra = await testCassandra();
     const app = await startApp({ ...env, FINNHUB_URL: feed.url });
     try {
-      await waitFor(() => feed.stats().tradesSent >= 3000, 60_000, "feed to send 3000 trades");
-      const valid = sent.filter((t) => validateTrade(t, { receivedAt: Date.now(), maxFutureSkewMs: 60_000 }).ok);
+      await waitFor(
+        () => feed.stats().tradesSent >= 3000,
+        60_000,
+        "feed to send 3000 trades",
+      );
+      const valid = sent.filter((t) =>
+        validateTrade(t, { receivedAt: Date.now(), maxFutureSkewMs: 60_000 }).ok
+      );
       const invalid = sent.length - valid.length;
       assert.ok(invalid > 0, "the feed injected invalid trades");
-      const report = await verifyEndState({ kafka, cassandra, env, symbols, expectedValid: valid.length });
-      assert.equal(report.dlq.length, invalid, "every invalid trade is dead-lettered");
+      const report = await verifyEndState({
+        kafka,
+        cassandra,
+        env,
+        symbols,
+        expectedValid: valid.length,
+      });
+      assert.equal(
+        report.dlq.length,
+        invalid,
+        "every invalid trade is dead-lettered",
+      );
       for (const letter of report.dlq) {
-        assert.ok(typeof letter.reason === "string" && letter.reason.length > 0, "a reason is given");
+        assert.ok(
+          typeof letter.reason === "string" && letter.reason.length > 0,
+          "a reason is given",
+        );
         assert.ok("raw" in letter, "the raw input is kept");
       }
-      const late = await scrapeMetric(app.metricsPort, "tickline_late_trades_total");
-      assert.ok(late > 0, `some trades arrived late and were still counted (${late})`);
+      const late = await scrapeMetric(
+        app.metricsPort,
+        "tickline_late_trades_total",
+      );
+      assert.ok(
+        late > 0,
+        `some trades arrived late and were still counted (${late})`,
+      );
       assert.equal(await app.stop(), 0, "SIGTERM stops the app cleanly");
     } finally {
       await app.kill();
@@ -78,7 +110,11 @@ function lateClock(): { now(): number } {
   };
 }
 
-async function waitFor(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
+async function waitFor(
+  check: () => boolean,
+  timeoutMs: number,
+  what: string,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!check()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);

@@ -55,17 +55,22 @@ export class TradeStoreError extends Error {
   }
 }
 
-const INSERT_TRADE = `INSERT INTO trades_v2 (symbol, trade_year, trade_month, trade_day, ts,
+const INSERT_TRADE =
+  `INSERT INTO trades_v2 (symbol, trade_year, trade_month, trade_day, ts,
   kafka_partition, kafka_offset, trade_hour, price, volume, conditions, ingested_at)
   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
-const UPSERT_CANDLE = `INSERT INTO trade_aggregates (symbol, trade_year, trade_month, window_start,
+const UPSERT_CANDLE =
+  `INSERT INTO trade_aggregates (symbol, trade_year, trade_month, window_start,
   window_end, open, high, low, close, volume, trade_count, vwap, is_final, updated_at)
   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
-const SELECT_MINUTE = `SELECT ts, kafka_partition, kafka_offset, price, volume FROM trades_v2
+const SELECT_MINUTE =
+  `SELECT ts, kafka_partition, kafka_offset, price, volume FROM trades_v2
   WHERE symbol = ? AND trade_year = ? AND trade_month = ? AND trade_day = ? AND ts >= ? AND ts < ?`;
 
 /** UTC calendar parts of a millisecond time, as the partition keys use them. */
-export function utcParts(ms: number): { year: number; month: number; day: number; hour: number } {
+export function utcParts(
+  ms: number,
+): { year: number; month: number; day: number; hour: number } {
   const d = new Date(ms);
   return {
     year: d.getUTCFullYear(),
@@ -102,12 +107,17 @@ export class CassandraTradeStore implements TradeStore {
   }
 
   /** Connects and checks the keyspace exists. */
-  static async connect(settings: CassandraStoreSettings): Promise<CassandraTradeStore> {
+  static async connect(
+    settings: CassandraStoreSettings,
+  ): Promise<CassandraTradeStore> {
     const client = new cassandra.Client({
       contactPoints: settings.contactPoints,
       localDataCenter: settings.localDataCenter,
       keyspace: settings.keyspace,
-      queryOptions: { consistency: cassandra.types.consistencies.localQuorum, prepare: true },
+      queryOptions: {
+        consistency: cassandra.types.consistencies.localQuorum,
+        prepare: true,
+      },
       pooling: { maxRequestsPerConnection: 2048 },
       socketOptions: { readTimeout: 12_000 },
     });
@@ -116,7 +126,9 @@ export class CassandraTradeStore implements TradeStore {
     } catch (e) {
       await client.shutdown().catch(() => {});
       throw new TradeStoreError(
-        `cannot connect to Cassandra at ${settings.contactPoints.join(",")} keyspace ${settings.keyspace}: ${
+        `cannot connect to Cassandra at ${
+          settings.contactPoints.join(",")
+        } keyspace ${settings.keyspace}: ${
           (e as Error).message
         }; is it up and the schema applied (deno task infra:up)?`,
         { cause: e },
@@ -150,7 +162,10 @@ export class CassandraTradeStore implements TradeStore {
         ],
       });
     }
-    await this.runBatches("trades_v2", chunk([...groups.values()], this.settings.batchRows));
+    await this.runBatches(
+      "trades_v2",
+      chunk([...groups.values()], this.settings.batchRows),
+    );
   }
 
   async writeCandles(rows: readonly CandleRow[]): Promise<void> {
@@ -180,7 +195,11 @@ export class CassandraTradeStore implements TradeStore {
     }
   }
 
-  async readTrades(symbol: string, from: number, to: number): Promise<StoredTrade[]> {
+  async readTrades(
+    symbol: string,
+    from: number,
+    to: number,
+  ): Promise<StoredTrade[]> {
     const { year, month, day } = utcParts(from);
     const out: StoredTrade[] = [];
     const rows = this.client.stream(
@@ -188,7 +207,9 @@ export class CassandraTradeStore implements TradeStore {
       [symbol, year, month, day, new Date(from), new Date(to)],
       { prepare: true, fetchSize: 5000 },
     );
-    for await (const row of rows as unknown as AsyncIterable<cassandra.types.Row>) {
+    for await (
+      const row of rows as unknown as AsyncIterable<cassandra.types.Row>
+    ) {
       out.push({
         timestamp: (row.get("ts") as Date).getTime(),
         partition: row.get("kafka_partition") as number,
@@ -204,7 +225,10 @@ export class CassandraTradeStore implements TradeStore {
     await this.client.shutdown();
   }
 
-  private async runBatches(table: Table, batches: Statement[][]): Promise<void> {
+  private async runBatches(
+    table: Table,
+    batches: Statement[][],
+  ): Promise<void> {
     let next = 0;
     const worker = async () => {
       while (next < batches.length) {
@@ -223,7 +247,9 @@ export class CassandraTradeStore implements TradeStore {
       await retryWithBackoff(
         () =>
           batch.length === 1
-            ? this.client.execute(batch[0].query, batch[0].params, { prepare: true })
+            ? this.client.execute(batch[0].query, batch[0].params, {
+              prepare: true,
+            })
             : this.client.batch(batch, { prepare: true, logged: false }),
         {
           attempts: 6,
@@ -231,7 +257,8 @@ export class CassandraTradeStore implements TradeStore {
           maxMs: 2000,
           isRetryable,
           sleep: this.sleep,
-          onRetry: (error) => observe?.({ type: "retry", table, error: describe(error) }),
+          onRetry: (error) =>
+            observe?.({ type: "retry", table, error: describe(error) }),
         },
       );
     } catch (e) {
@@ -253,7 +280,9 @@ export class CassandraTradeStore implements TradeStore {
 function chunk(groups: Statement[][], size: number): Statement[][] {
   const out: Statement[][] = [];
   for (const group of groups) {
-    for (let i = 0; i < group.length; i += size) out.push(group.slice(i, i + size));
+    for (let i = 0; i < group.length; i += size) {
+      out.push(group.slice(i, i + size));
+    }
   }
   return out;
 }
@@ -262,10 +291,14 @@ function isRetryable(error: unknown): boolean {
   if (error instanceof cassandra.errors.OperationTimedOutError) return true;
   if (error instanceof cassandra.errors.NoHostAvailableError) return true;
   if (error instanceof cassandra.errors.BusyConnectionError) return true;
-  if (error instanceof cassandra.errors.ResponseError) return RETRYABLE_CODES.has(error.code);
+  if (error instanceof cassandra.errors.ResponseError) {
+    return RETRYABLE_CODES.has(error.code);
+  }
   return false;
 }
 
 function describe(error: unknown): string {
-  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  return error instanceof Error
+    ? `${error.name}: ${error.message}`
+    : String(error);
 }

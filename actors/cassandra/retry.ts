@@ -39,7 +39,9 @@ export async function retryWithBackoff<T>(
     try {
       return await fn();
     } catch (error) {
-      if (attempt + 1 >= options.attempts || !options.isRetryable(error)) throw error;
+      if (attempt + 1 >= options.attempts || !options.isRetryable(error)) {
+        throw error;
+      }
       const ceiling = Math.min(options.maxMs, options.minMs * 2 ** attempt);
       const delay = Math.floor(random() * ceiling);
       options.onRetry?.(error, attempt + 1, delay);

@@ -6,7 +6,9 @@ Deno.test("retryWithBackoff retries retryable errors with growing, capped delays
   let calls = 0;
   const result = await retryWithBackoff(() => {
     calls++;
-    return calls < 4 ? Promise.reject(new Error("timeout")) : Promise.resolve("ok");
+    return calls < 4
+      ? Promise.reject(new Error("timeout"))
+      : Promise.resolve("ok");
   }, {
     attempts: 5,
     minMs: 10,
@@ -47,7 +49,13 @@ Deno.test("retryWithBackoff gives up after the last attempt", async () => {
     retryWithBackoff(() => {
       calls++;
       return Promise.reject(new Error("down"));
-    }, { attempts: 3, minMs: 1, maxMs: 1, isRetryable: () => true, sleep: () => Promise.resolve() }),
+    }, {
+      attempts: 3,
+      minMs: 1,
+      maxMs: 1,
+      isRetryable: () => true,
+      sleep: () => Promise.resolve(),
+    }),
     /down/,
   );
   assert.equal(calls, 3);

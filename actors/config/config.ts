@@ -81,37 +81,102 @@ interface Spec {
 }
 
 const SPECS = {
-  FINNHUB_TOKEN: { schema: z.string().min(1), example: "<your token>", secret: true },
+  FINNHUB_TOKEN: {
+    schema: z.string().min(1),
+    example: "<your token>",
+    secret: true,
+  },
   FINNHUB_URL: { schema: wsUrl, example: "ws://127.0.0.1:8765" },
-  FINNHUB_SYMBOLS: { schema: list, fallback: DEFAULT_SYMBOLS, example: "AAPL,BINANCE:BTCUSDT" },
+  FINNHUB_SYMBOLS: {
+    schema: list,
+    fallback: DEFAULT_SYMBOLS,
+    example: "AAPL,BINANCE:BTCUSDT",
+  },
   FEED_PORT: { schema: int(0, 65535), fallback: "8765", example: "8765" },
   FEED_RATE: { schema: int(1, 1_000_000), fallback: "100", example: "100" },
   FEED_SEED: { schema: int(0, 2 ** 31), fallback: "42", example: "42" },
   ALLOW_ZERO_VOLUME: { schema: bool, fallback: "false", example: "true" },
-  FEED_WATCHDOG_MS: { schema: int(1000, 3_600_000), fallback: "90000", example: "90000" },
-  KAFKA_BROKERS: { schema: list, fallback: "127.0.0.1:9092", example: "127.0.0.1:9092" },
-  KAFKA_CLIENT_ID: { schema: z.string().min(1), fallback: "tickline", example: "tickline" },
-  KAFKA_GROUP_ID: { schema: z.string().min(1), fallback: "tickline", example: "tickline" },
-  TRADES_TOPIC: { schema: z.string().min(1), fallback: "trades", example: "trades" },
-  DLQ_TOPIC: { schema: z.string().min(1), fallback: "trades.dlq", example: "trades.dlq" },
-  CASSANDRA_CONTACT_POINTS: { schema: list, fallback: "127.0.0.1:9042", example: "127.0.0.1:9042" },
-  CASSANDRA_LOCAL_DC: { schema: z.string().min(1), fallback: "datacenter1", example: "datacenter1" },
+  FEED_WATCHDOG_MS: {
+    schema: int(1000, 3_600_000),
+    fallback: "90000",
+    example: "90000",
+  },
+  KAFKA_BROKERS: {
+    schema: list,
+    fallback: "127.0.0.1:9092",
+    example: "127.0.0.1:9092",
+  },
+  KAFKA_CLIENT_ID: {
+    schema: z.string().min(1),
+    fallback: "tickline",
+    example: "tickline",
+  },
+  KAFKA_GROUP_ID: {
+    schema: z.string().min(1),
+    fallback: "tickline",
+    example: "tickline",
+  },
+  TRADES_TOPIC: {
+    schema: z.string().min(1),
+    fallback: "trades",
+    example: "trades",
+  },
+  DLQ_TOPIC: {
+    schema: z.string().min(1),
+    fallback: "trades.dlq",
+    example: "trades.dlq",
+  },
+  CASSANDRA_CONTACT_POINTS: {
+    schema: list,
+    fallback: "127.0.0.1:9042",
+    example: "127.0.0.1:9042",
+  },
+  CASSANDRA_LOCAL_DC: {
+    schema: z.string().min(1),
+    fallback: "datacenter1",
+    example: "datacenter1",
+  },
   CASSANDRA_KEYSPACE: {
-    schema: z.string().regex(/^[a-z][a-z0-9_]*$/, "must be a lower-case CQL identifier"),
+    schema: z.string().regex(
+      /^[a-z][a-z0-9_]*$/,
+      "must be a lower-case CQL identifier",
+    ),
     fallback: "market",
     example: "market",
   },
   WRITER_COUNT: { schema: int(1, 64), fallback: "4", example: "4" },
   WRITER_BATCH_ROWS: { schema: int(1, 1000), fallback: "50", example: "50" },
   WRITER_CONCURRENCY: { schema: int(1, 512), fallback: "32", example: "32" },
-  WINDOW_LATENESS_MS: { schema: int(0, 600_000), fallback: "5000", example: "5000" },
-  WINDOW_GRACE_MS: { schema: int(0, 600_000), fallback: "2000", example: "2000" },
-  PROVISIONAL_INTERVAL_MS: { schema: int(100, 600_000), fallback: "2000", example: "2000" },
-  COMMIT_INTERVAL_MS: { schema: int(10, 600_000), fallback: "200", example: "200" },
-  METRICS_HOST: { schema: z.string().min(1), fallback: "127.0.0.1", example: "0.0.0.0" },
+  WINDOW_LATENESS_MS: {
+    schema: int(0, 600_000),
+    fallback: "5000",
+    example: "5000",
+  },
+  WINDOW_GRACE_MS: {
+    schema: int(0, 600_000),
+    fallback: "2000",
+    example: "2000",
+  },
+  PROVISIONAL_INTERVAL_MS: {
+    schema: int(100, 600_000),
+    fallback: "2000",
+    example: "2000",
+  },
+  COMMIT_INTERVAL_MS: {
+    schema: int(10, 600_000),
+    fallback: "200",
+    example: "200",
+  },
+  METRICS_HOST: {
+    schema: z.string().min(1),
+    fallback: "127.0.0.1",
+    example: "0.0.0.0",
+  },
   METRICS_PORT: { schema: int(0, 65535), fallback: "9464", example: "9464" },
   LOG_LEVEL: {
-    schema: z.enum(["debug", "info", "warn", "error"], { error: "must be debug, info, warn or error" }),
+    schema: z.enum(["debug", "info", "warn", "error"], {
+      error: "must be debug, info, warn or error",
+    }),
     fallback: "info",
     example: "info",
   },
@@ -133,9 +198,13 @@ type Name = keyof typeof SPECS;
 export function loadConfig(
   env: Record<string, string | undefined> = Deno.env.toObject(),
 ): Config {
-  const read = <N extends Name>(name: N): z.output<(typeof SPECS)[N]["schema"]> | undefined => {
+  const read = <N extends Name>(
+    name: N,
+  ): z.output<(typeof SPECS)[N]["schema"]> | undefined => {
     const spec: Spec = SPECS[name];
-    const raw = env[name] === undefined || env[name] === "" ? spec.fallback : env[name];
+    const raw = env[name] === undefined || env[name] === ""
+      ? spec.fallback
+      : env[name];
     if (raw === undefined) return undefined;
     const parsed = spec.schema.safeParse(raw);
     if (!parsed.success) {

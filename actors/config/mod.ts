@@ -9,4 +9,11 @@
  *
  * @module
  */
-export { type Config, ConfigError, describeFeed, type FeedSource, feedUrl, loadConfig } from "./config.ts";
+export {
+  type Config,
+  ConfigError,
+  describeFeed,
+  type FeedSource,
+  feedUrl,
+  loadConfig,
+} from "./config.ts";

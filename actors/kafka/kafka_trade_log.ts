@@ -5,11 +5,22 @@
  *
  * @module
  */
-import { type Admin, type Consumer, Kafka, logLevel, type Producer } from "kafkajs";
+import {
+  type Admin,
+  type Consumer,
+  Kafka,
+  logLevel,
+  type Producer,
+} from "kafkajs";
 import type { Logger } from "../../runtime/types.ts";
 import { encodeTrade } from "../trade/mod.ts";
 import type { DeadLetter, Trade } from "../trade/types.ts";
-import type { LogBatch, PartitionListener, TradeProducer, TradeSource } from "./trade_log.ts";
+import type {
+  LogBatch,
+  PartitionListener,
+  TradeProducer,
+  TradeSource,
+} from "./trade_log.ts";
 
 /** Connection settings shared by producer and source. */
 export interface KafkaSettings {
@@ -44,7 +55,10 @@ export function createKafka(settings: KafkaSettings): Kafka {
     retry: { initialRetryTime: 100, retries: 8 },
     logCreator: () => ({ level, log }) => {
       const { message, ...rest } = log;
-      const fields = { component: "kafkajs", ...rest } as Record<string, unknown>;
+      const fields = { component: "kafkajs", ...rest } as Record<
+        string,
+        unknown
+      >;
       if (level <= logLevel.ERROR) logger.error(String(message), fields);
       else if (level === logLevel.WARN) logger.warn(String(message), fields);
       else logger.debug(String(message), fields);
@@ -81,7 +95,9 @@ export class KafkaTradeProducer implements TradeProducer {
       await producer.connect();
     } catch (e) {
       throw new TradeLogError(
-        `cannot connect the Kafka producer: ${(e as Error).message}; is Kafka up (deno task infra:status)?`,
+        `cannot connect the Kafka producer: ${
+          (e as Error).message
+        }; is Kafka up (deno task infra:status)?`,
         { cause: e },
       );
     }
@@ -160,10 +176,16 @@ export class KafkaTradeSource implements TradeSource {
     this.listener = listener;
     const { consumer, settings } = this;
     consumer.on(consumer.events.GROUP_JOIN, (event) => {
-      const mine = new Set(event.payload.memberAssignment[settings.topic] ?? []);
+      const mine = new Set(
+        event.payload.memberAssignment[settings.topic] ?? [],
+      );
       // Serialise membership changes so a revoke always finishes before the next assign.
-      this.membership = this.membership.then(() => this.reassign(mine)).catch((e) =>
-        settings.logger.error("partition reassignment failed", { error: String(e) })
+      this.membership = this.membership.then(() => this.reassign(mine)).catch((
+        e,
+      ) =>
+        settings.logger.error("partition reassignment failed", {
+          error: String(e),
+        })
       );
     });
     try {
@@ -182,7 +204,9 @@ export class KafkaTradeSource implements TradeSource {
       autoCommit: false,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: settings.concurrency,
-      eachBatch: async ({ batch, heartbeat, resolveOffset, isStale, isRunning }) => {
+      eachBatch: async (
+        { batch, heartbeat, resolveOffset, isStale, isRunning },
+      ) => {
         await this.membership;
         if (batch.messages.length === 0 || isStale() || !isRunning()) return;
         const partition = batch.partition;
@@ -224,10 +248,15 @@ export class KafkaTradeSource implements TradeSource {
   }
 
   async rewind(partition: number): Promise<{ epoch: number; offset: number }> {
-    const offset = this.committed.get(partition) ?? await this.fetchCommitted(partition);
+    const offset = this.committed.get(partition) ??
+      await this.fetchCommitted(partition);
     const epoch = (this.epochs.get(partition) ?? 0) + 1;
     this.epochs.set(partition, epoch);
-    this.consumer.seek({ topic: this.settings.topic, partition, offset: String(offset) });
+    this.consumer.seek({
+      topic: this.settings.topic,
+      partition,
+      offset: String(offset),
+    });
     return { epoch, offset };
   }
 

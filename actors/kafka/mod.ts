@@ -8,7 +8,13 @@
  *
  * @module
  */
-export type { LogBatch, LogRecord, PartitionListener, TradeProducer, TradeSource } from "./trade_log.ts";
+export type {
+  LogBatch,
+  LogRecord,
+  PartitionListener,
+  TradeProducer,
+  TradeSource,
+} from "./trade_log.ts";
 export {
   createKafka,
   type KafkaSettings,

@@ -6,9 +6,21 @@
  *
  * @module
  */
-import type { ActorContext, ActorProps, ActorRef } from "../../runtime/types.ts";
-import type { LogBatch, PartitionListener, TradeSource } from "../kafka/trade_log.ts";
-import { type PartitionDeps, type PartitionMsg, partitionProps } from "./partition_actor.ts";
+import type {
+  ActorContext,
+  ActorProps,
+  ActorRef,
+} from "../../runtime/types.ts";
+import type {
+  LogBatch,
+  PartitionListener,
+  TradeSource,
+} from "../kafka/trade_log.ts";
+import {
+  type PartitionDeps,
+  type PartitionMsg,
+  partitionProps,
+} from "./partition_actor.ts";
 
 /** Messages of the consumer actor. */
 export type ConsumerMsg =
@@ -58,12 +70,18 @@ function consumerActor(deps: ConsumerDeps, ctx: ActorContext<ConsumerMsg>) {
   let joined = false;
   const heartbeatMs = deps.heartbeatMs ?? 3_000;
   const listener: PartitionListener = {
-    assigned: (partitions) => ctx.self.ask({ type: "assign", partitions }, { timeoutMs: 60_000 }),
-    revoked: (partitions) => ctx.self.ask({ type: "revoke", partitions }, { timeoutMs: 120_000 }),
+    assigned: (partitions) =>
+      ctx.self.ask({ type: "assign", partitions }, { timeoutMs: 60_000 }),
+    revoked: (partitions) =>
+      ctx.self.ask({ type: "revoke", partitions }, { timeoutMs: 120_000 }),
     batch: async (batch: LogBatch, heartbeat) => {
       const ref = refs.get(batch.partition);
       if (!ref) return;
-      await whileHeartbeating(ref.tell({ type: "batch", batch }), heartbeat, heartbeatMs);
+      await whileHeartbeating(
+        ref.tell({ type: "batch", batch }),
+        heartbeat,
+        heartbeatMs,
+      );
     },
   };
   return {
@@ -78,7 +96,10 @@ function consumerActor(deps: ConsumerDeps, ctx: ActorContext<ConsumerMsg>) {
             if (refs.get(p)?.alive) continue;
             refs.set(
               p,
-              await ctx.spawn(`partition-${p}`, partitionProps(p, { ...deps.partition, source: deps.source })),
+              await ctx.spawn(
+                `partition-${p}`,
+                partitionProps(p, { ...deps.partition, source: deps.source }),
+              ),
             );
           }
           ctx.log.info("partitions assigned", { partitions: msg.partitions });
@@ -86,7 +107,9 @@ function consumerActor(deps: ConsumerDeps, ctx: ActorContext<ConsumerMsg>) {
         case "revoke":
           for (const p of msg.partitions) {
             refs.delete(p);
-            if (ctx.child(`partition-${p}`)) await ctx.stopChild(`partition-${p}`);
+            if (ctx.child(`partition-${p}`)) {
+              await ctx.stopChild(`partition-${p}`);
+            }
           }
           ctx.log.info("partitions revoked", { partitions: msg.partitions });
           return;
@@ -111,7 +134,9 @@ async function whileHeartbeating(
   const finished = work.finally(() => done = true);
   while (!done) {
     let timer: ReturnType<typeof setTimeout> | undefined;
-    const tick = new Promise<void>((resolve) => timer = setTimeout(resolve, everyMs));
+    const tick = new Promise<void>((resolve) =>
+      timer = setTimeout(resolve, everyMs)
+    );
     await Promise.race([finished, tick]);
     clearTimeout(timer);
     if (!done) await heartbeat().catch(() => {});

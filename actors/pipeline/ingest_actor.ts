@@ -82,13 +82,20 @@ class IngestActor implements Actor<IngestMsg> {
   private sending?: Promise<void>;
   private readonly random: () => number;
 
-  constructor(private readonly deps: IngestDeps, private readonly ctx: ActorContext<IngestMsg>) {
+  constructor(
+    private readonly deps: IngestDeps,
+    private readonly ctx: ActorContext<IngestMsg>,
+  ) {
     this.random = deps.random ?? Math.random;
   }
 
   preStart(): void {
     this.connect();
-    this.ctx.timers.startPeriodic("watchdog", { type: "watchdog" }, Math.max(250, this.deps.watchdogMs / 4));
+    this.ctx.timers.startPeriodic(
+      "watchdog",
+      { type: "watchdog" },
+      Math.max(250, this.deps.watchdogMs / 4),
+    );
   }
 
   async receive(msg: IngestMsg): Promise<IngestStatus | void> {
@@ -117,7 +124,9 @@ class IngestActor implements Actor<IngestMsg> {
       case "watchdog": {
         const silentFor = this.ctx.clock.now() - this.lastSeen;
         if (this.ws && silentFor > this.deps.watchdogMs) {
-          this.ctx.log.warn("feed silent past the watchdog; reconnecting", { silentMs: silentFor });
+          this.ctx.log.warn("feed silent past the watchdog; reconnecting", {
+            silentMs: silentFor,
+          });
           this.onClosed("watchdog");
         }
         return;
@@ -125,7 +134,11 @@ class IngestActor implements Actor<IngestMsg> {
       case "pump":
         return this.pump();
       case "status":
-        return { connected: this.connected, connects: this.connects, buffered: this.buffer.length };
+        return {
+          connected: this.connected,
+          connects: this.connects,
+          buffered: this.buffer.length,
+        };
     }
   }
 
@@ -138,7 +151,9 @@ class IngestActor implements Actor<IngestMsg> {
       if (this.buffer.length === 0 && this.letters.length === 0) return;
       this.pump();
     }
-    this.ctx.log.error("stopped with trades not produced", { trades: this.buffer.length });
+    this.ctx.log.error("stopped with trades not produced", {
+      trades: this.buffer.length,
+    });
   }
 
   private connect(): void {
@@ -159,18 +174,32 @@ class IngestActor implements Actor<IngestMsg> {
     this.ws = ws;
     ws.onopen = () => tell({ type: "opened", conn });
     ws.onmessage = (e) => {
-      if (typeof e.data === "string") tell({ type: "frame", conn, data: e.data, at: clock.now() });
+      if (typeof e.data === "string") {
+        tell({ type: "frame", conn, data: e.data, at: clock.now() });
+      }
     };
-    ws.onerror = (e) => tell({ type: "closed", conn, detail: (e as ErrorEvent).message ?? "error" });
-    ws.onclose = (e) => tell({ type: "closed", conn, detail: `closed with code ${e.code}` });
+    ws.onerror = (e) =>
+      tell({
+        type: "closed",
+        conn,
+        detail: (e as ErrorEvent).message ?? "error",
+      });
+    ws.onclose = (e) =>
+      tell({ type: "closed", conn, detail: `closed with code ${e.code}` });
   }
 
   private dropSocket(): void {
     const ws = this.ws;
     this.ws = undefined;
     if (!ws) return;
-    ws.onopen = ws.onmessage = ws.onerror = ws.onclose = null;
-    if (ws.readyState === WebSocket.OPEN || ws.readyState === WebSocket.CONNECTING) {
+    ws.onopen =
+      ws.onmessage =
+      ws.onerror =
+      ws.onclose =
+        null;
+    if (
+      ws.readyState === WebSocket.OPEN || ws.readyState === WebSocket.CONNECTING
+    ) {
       try {
         ws.close();
       } catch {
@@ -184,7 +213,10 @@ class IngestActor implements Actor<IngestMsg> {
     this.conn++; // stale events of the old socket are ignored from here on
     if (this.connected) this.deps.metrics.feedConnected.set(0);
     this.connected = false;
-    const ceiling = Math.min(this.deps.backoff.maxMs, this.deps.backoff.minMs * 2 ** this.attempt);
+    const ceiling = Math.min(
+      this.deps.backoff.maxMs,
+      this.deps.backoff.minMs * 2 ** this.attempt,
+    );
     const delay = Math.floor(this.random() * ceiling);
     this.attempt = Math.min(this.attempt + 1, 30);
     this.ctx.log.warn("feed disconnected; reconnecting", {
@@ -207,11 +239,16 @@ class IngestActor implements Actor<IngestMsg> {
       case "error":
         metrics.feedMessages.inc({ type: "error" });
         metrics.feedErrors.inc({ kind: message.errorKind });
-        this.ctx.log.error("feed reported an error", { msg: this.scrub(message.msg), kind: message.errorKind });
+        this.ctx.log.error("feed reported an error", {
+          msg: this.scrub(message.msg),
+          kind: message.errorKind,
+        });
         return;
       case "unknown":
         metrics.feedMessages.inc({ type: "unknown" });
-        this.ctx.log.warn("unknown feed message type", { messageType: message.type });
+        this.ctx.log.warn("unknown feed message type", {
+          messageType: message.type,
+        });
         return;
       case "invalid_json":
         metrics.feedMessages.inc({ type: "invalid_json" });
@@ -240,11 +277,15 @@ class IngestActor implements Actor<IngestMsg> {
     }
     this.pump();
     // Back-pressure: while Kafka lags, stop taking frames; the mailbox bounds the rest.
-    while (this.buffer.length >= this.deps.maxBuffered && this.sending) await this.sending;
+    while (this.buffer.length >= this.deps.maxBuffered && this.sending) {
+      await this.sending;
+    }
   }
 
   private pump(): void {
-    if (this.sending || (this.buffer.length === 0 && this.letters.length === 0)) return;
+    if (
+      this.sending || (this.buffer.length === 0 && this.letters.length === 0)
+    ) return;
     const trades = this.buffer;
     const letters = this.letters;
     this.buffer = [];
@@ -261,7 +302,9 @@ class IngestActor implements Actor<IngestMsg> {
         metrics.produceDuration.observe((performance.now() - started) / 1000);
       } catch (e) {
         metrics.produceErrors.inc();
-        this.ctx.log.error("produce failed; retrying", { error: this.scrub(String(e)) });
+        this.ctx.log.error("produce failed; retrying", {
+          error: this.scrub(String(e)),
+        });
         // Put back only what was not sent, in front: order per symbol holds and nothing is lost.
         this.buffer = trades.concat(this.buffer);
         this.letters = letters.concat(this.letters);

@@ -1,10 +1,14 @@
 import assert from "node:assert/strict";
-import { ActorSystem, type ActorRef, silentLogger } from "../../runtime/mod.ts";
+import { type ActorRef, ActorSystem, silentLogger } from "../../runtime/mod.ts";
 import { startFeedServer } from "../feed/mod.ts";
 import type { TradeProducer } from "../kafka/trade_log.ts";
 import { createPipelineMetrics } from "../metrics/mod.ts";
 import type { DeadLetter, Trade } from "../trade/types.ts";
-import { type IngestMsg, ingestProps, type IngestStatus } from "./ingest_actor.ts";
+import {
+  type IngestMsg,
+  ingestProps,
+  type IngestStatus,
+} from "./ingest_actor.ts";
 
 class RecordingProducer implements TradeProducer {
   trades: Trade[] = [];
@@ -25,7 +29,11 @@ class RecordingProducer implements TradeProducer {
   }
 }
 
-async function until(check: () => boolean | Promise<boolean>, what: string, ms = 10_000) {
+async function until(
+  check: () => boolean | Promise<boolean>,
+  what: string,
+  ms = 10_000,
+) {
   const deadline = Date.now() + ms;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
@@ -39,7 +47,12 @@ function status(ref: ActorRef<IngestMsg>): Promise<IngestStatus> {
 
 Deno.test("ingest reconnects and resubscribes when the feed stops and comes back", async () => {
   const symbols = ["AAPL", "BINANCE:BTCUSDT"];
-  let feed = await startFeedServer({ port: 0, symbols, ratePerSec: 200, seed: 1 });
+  let feed = await startFeedServer({
+    port: 0,
+    symbols,
+    ratePerSec: 200,
+    seed: 1,
+  });
   const port = feed.port;
   const producer = new RecordingProducer();
   const metrics = createPipelineMetrics({ symbols });
@@ -62,16 +75,28 @@ Deno.test("ingest reconnects and resubscribes when the feed stops and comes back
     );
     await until(() => producer.trades.length > 20, "trades before the outage");
     await feed.close();
-    await until(async () => !(await status(ingest)).connected, "the disconnect to be seen");
+    await until(
+      async () => !(await status(ingest)).connected,
+      "the disconnect to be seen",
+    );
     const before = producer.trades.length;
     feed = await startFeedServer({ port, symbols, ratePerSec: 200, seed: 2 });
-    await until(() => feed.stats().subscriptions === symbols.length, "resubscription after restart");
-    await until(() => producer.trades.length > before + 20, "trades after the restart");
+    await until(
+      () => feed.stats().subscriptions === symbols.length,
+      "resubscription after restart",
+    );
+    await until(
+      () => producer.trades.length > before + 20,
+      "trades after the restart",
+    );
     const s = await status(ingest);
     assert.ok(s.connected);
     assert.ok(s.connects >= 2, `reconnected (${s.connects} connects)`);
     assert.ok((await metrics.feedReconnects.get()).values[0].value >= 1);
-    assert.deepEqual(new Set(producer.trades.map((t) => t.symbol)), new Set(symbols));
+    assert.deepEqual(
+      new Set(producer.trades.map((t) => t.symbol)),
+      new Set(symbols),
+    );
   } finally {
     await system.shutdown();
     await feed.close();
@@ -80,7 +105,12 @@ Deno.test("ingest reconnects and resubscribes when the feed stops and comes back
 
 Deno.test("ingest reconnects when the feed falls silent past the watchdog", async () => {
   const symbols = ["MSFT"];
-  const feed = await startFeedServer({ port: 0, symbols, ratePerSec: 100, seed: 3 });
+  const feed = await startFeedServer({
+    port: 0,
+    symbols,
+    ratePerSec: 100,
+    seed: 3,
+  });
   const producer = new RecordingProducer();
   const metrics = createPipelineMetrics({ symbols });
   const system = new ActorSystem("t", { logger: silentLogger() });
@@ -102,10 +132,16 @@ Deno.test("ingest reconnects when the feed falls silent past the watchdog", asyn
     );
     await until(() => producer.trades.length > 5, "first trades");
     feed.setSilent(true);
-    await until(async () => (await status(ingest)).connects >= 2, "a watchdog reconnect");
+    await until(
+      async () => (await status(ingest)).connects >= 2,
+      "a watchdog reconnect",
+    );
     feed.setSilent(false);
     const before = producer.trades.length;
-    await until(() => producer.trades.length > before + 5, "trades after the watchdog reconnect");
+    await until(
+      () => producer.trades.length > before + 5,
+      "trades after the watchdog reconnect",
+    );
   } finally {
     await system.shutdown();
     await feed.close();
@@ -114,7 +150,13 @@ Deno.test("ingest reconnects when the feed falls silent past the watchdog", asyn
 
 Deno.test("ingest dead-letters invalid trades with reasons and counts them", async () => {
   const symbols = ["TSLA"];
-  const feed = await startFeedServer({ port: 0, symbols, ratePerSec: 400, seed: 4, injectInvalid: 0.2 });
+  const feed = await startFeedServer({
+    port: 0,
+    symbols,
+    ratePerSec: 400,
+    seed: 4,
+    injectInvalid: 0.2,
+  });
   const producer = new RecordingProducer();
   const metrics = createPipelineMetrics({ symbols });
   const system = new ActorSystem("t", { logger: silentLogger() });
@@ -135,8 +177,13 @@ Deno.test("ingest dead-letters invalid trades with reasons and counts them", asy
       }),
     );
     await until(() => producer.letters.length >= 5, "dead letters");
-    for (const l of producer.letters) assert.ok(l.reason.length > 0 && l.detail.length > 0);
-    const rejected = (await metrics.tradesRejected.get()).values.reduce((s, v) => s + v.value, 0);
+    for (const l of producer.letters) {
+      assert.ok(l.reason.length > 0 && l.detail.length > 0);
+    }
+    const rejected = (await metrics.tradesRejected.get()).values.reduce(
+      (s, v) => s + v.value,
+      0,
+    );
     assert.ok(rejected >= producer.letters.length);
   } finally {
     await system.shutdown();
@@ -146,14 +193,22 @@ Deno.test("ingest dead-letters invalid trades with reasons and counts them", asy
 
 Deno.test("ingest holds back while Kafka is slow: mailbox and buffer stay bounded", async () => {
   const symbols = ["AMZN"];
-  const feed = await startFeedServer({ port: 0, symbols, ratePerSec: 2000, seed: 5, batchIntervalMs: 5 });
+  const feed = await startFeedServer({
+    port: 0,
+    symbols,
+    ratePerSec: 2000,
+    seed: 5,
+    batchIntervalMs: 5,
+  });
   const producer = new RecordingProducer();
   producer.delayMs = 200;
   const metrics = createPipelineMetrics({ symbols });
   const system = new ActorSystem("t", { logger: silentLogger() });
   let maxDepth = 0;
   system.events.subscribe((e) => {
-    if (e.type === "mailbox_depth" && e.path.endsWith("/ingest")) maxDepth = Math.max(maxDepth, e.depth);
+    if (e.type === "mailbox_depth" && e.path.endsWith("/ingest")) {
+      maxDepth = Math.max(maxDepth, e.depth);
+    }
   });
   try {
     await system.spawn("ingest", {
@@ -173,7 +228,10 @@ Deno.test("ingest holds back while Kafka is slow: mailbox and buffer stay bounde
     });
     await until(() => producer.sends >= 4, "several slow sends");
     assert.ok(maxDepth <= 20, `mailbox never past capacity (${maxDepth})`);
-    assert.ok(system.droppedCount > 0, "frames beyond capacity were dropped and counted");
+    assert.ok(
+      system.droppedCount > 0,
+      "frames beyond capacity were dropped and counted",
+    );
   } finally {
     await system.shutdown();
     await feed.close();

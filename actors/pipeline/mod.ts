@@ -9,10 +9,25 @@
  *
  * @module
  */
-export { type ConsumerDeps, type ConsumerMsg, consumerProps, type ConsumerStatus } from "./consumer_actor.ts";
-export { type IngestDeps, type IngestMsg, ingestProps, type IngestStatus } from "./ingest_actor.ts";
+export {
+  type ConsumerDeps,
+  type ConsumerMsg,
+  consumerProps,
+  type ConsumerStatus,
+} from "./consumer_actor.ts";
+export {
+  type IngestDeps,
+  type IngestMsg,
+  ingestProps,
+  type IngestStatus,
+} from "./ingest_actor.ts";
 export { OffsetTracker } from "./offset_tracker.ts";
-export { type PartitionDeps, type PartitionMsg, partitionProps, type PartitionRef } from "./partition_actor.ts";
+export {
+  type PartitionDeps,
+  type PartitionMsg,
+  partitionProps,
+  type PartitionRef,
+} from "./partition_actor.ts";
 export {
   type ClosedWindow,
   type WindowMsg,
@@ -20,4 +35,11 @@ export {
   type WindowReport,
   type WindowSettings,
 } from "./window_actor.ts";
-export { type WriterDeps, type WriterMsg, WriterPool, writerProps, type WritersMsg, writersProps } from "./writer_actor.ts";
+export {
+  type WriterDeps,
+  type WriterMsg,
+  WriterPool,
+  writerProps,
+  type WritersMsg,
+  writersProps,
+} from "./writer_actor.ts";

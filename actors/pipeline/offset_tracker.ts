@@ -44,7 +44,9 @@ export class OffsetTracker {
   /** Marks a span durable. */
   written(span: Span): void {
     span.done = true;
-    while (this.head < this.spans.length && this.spans[this.head].done) this.head++;
+    while (this.head < this.spans.length && this.spans[this.head].done) {
+      this.head++;
+    }
     if (this.head > 1024) {
       this.spans.splice(0, this.head);
       this.head = 0;
@@ -53,7 +55,9 @@ export class OffsetTracker {
 
   /** The first offset not yet durably written (or the next to arrive). */
   firstUnwritten(): number {
-    return this.head < this.spans.length ? this.spans[this.head].first : this.next;
+    return this.head < this.spans.length
+      ? this.spans[this.head].first
+      : this.next;
   }
 
   /** The offset after the last one received. */
@@ -64,7 +68,9 @@ export class OffsetTracker {
   /** Number of spans still being written. */
   inFlight(): number {
     let n = 0;
-    for (let i = this.head; i < this.spans.length; i++) if (!this.spans[i].done) n++;
+    for (let i = this.head; i < this.spans.length; i++) {
+      if (!this.spans[i].done) n++;
+    }
     return n;
   }
 

@@ -38,7 +38,9 @@ Deno.test("OffsetTracker never passes an unwritten offset, in any completion ord
         t.written(s);
         for (let o = s.first; o <= s.last; o++) done.add(o);
         const c = t.committable([]);
-        for (let o = 0; o < c; o++) assert.ok(done.has(o), `offset ${o} committed unwritten`);
+        for (let o = 0; o < c; o++) {
+          assert.ok(done.has(o), `offset ${o} committed unwritten`);
+        }
       }
       assert.equal(t.committable([]), offset);
     },

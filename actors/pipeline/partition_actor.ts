@@ -8,13 +8,23 @@
  *
  * @module
  */
-import type { Actor, ActorContext, ActorProps, ActorRef } from "../../runtime/types.ts";
+import type {
+  Actor,
+  ActorContext,
+  ActorProps,
+  ActorRef,
+} from "../../runtime/types.ts";
 import type { LogBatch, TradeSource } from "../kafka/trade_log.ts";
 import type { PipelineMetrics } from "../metrics/mod.ts";
 import { decodeTrade, toDeadLetter } from "../trade/mod.ts";
 import type { DeadLetter, LoggedTrade } from "../trade/types.ts";
 import { OffsetTracker } from "./offset_tracker.ts";
-import { type WindowMsg, windowProps, type WindowReport, type WindowSettings } from "./window_actor.ts";
+import {
+  type WindowMsg,
+  windowProps,
+  type WindowReport,
+  type WindowSettings,
+} from "./window_actor.ts";
 import type { WriterPool } from "./writer_actor.ts";
 
 /** Messages of a partition actor. */
@@ -48,7 +58,6 @@ interface FinalJob {
   hold: number;
   /** Runs once every offset up to this one is durable. */
   needWritten: number;
-  running: boolean;
   recompute: boolean;
 }
 
@@ -63,7 +72,10 @@ const TICK_MS = 100;
  * await ref.tell({ type: "batch", batch });
  * ```
  */
-export function partitionProps(partition: number, deps: PartitionDeps): ActorProps<PartitionMsg> {
+export function partitionProps(
+  partition: number,
+  deps: PartitionDeps,
+): ActorProps<PartitionMsg> {
   return {
     kind: "partition",
     restart: "transient",
@@ -85,7 +97,10 @@ class PartitionActor implements Actor<PartitionMsg> {
   private readonly inflight = new Set<Promise<void>>();
   private writeError: unknown;
   private readonly holds = new Map<string, number>();
+  /** Final candles waiting for their trades to be durable, by symbol and window. */
   private readonly jobs = new Map<string, FinalJob>();
+  /** Final candles being written; they hold the commit until done. */
+  private readonly running = new Set<FinalJob>();
   private lastProvisional = 0;
   private lastCommit = 0;
   private readonly label: { partition: string };
@@ -105,7 +120,11 @@ class PartitionActor implements Actor<PartitionMsg> {
     this.tracker = new OffsetTracker(offset);
     this.lastProvisional = this.lastCommit = this.ctx.clock.now();
     this.ctx.timers.startPeriodic("tick", { type: "tick" }, TICK_MS);
-    this.ctx.log.info("partition started", { partition: this.partition, from: offset, epoch });
+    this.ctx.log.info("partition started", {
+      partition: this.partition,
+      from: offset,
+      epoch,
+    });
   }
 
   async receive(msg: PartitionMsg): Promise<void> {
@@ -128,7 +147,9 @@ class PartitionActor implements Actor<PartitionMsg> {
     try {
       await this.flush();
     } catch (e) {
-      this.ctx.log.warn("flush on stop failed; the next owner replays", { error: String(e) });
+      this.ctx.log.warn("flush on stop failed; the next owner replays", {
+        error: String(e),
+      });
     }
   }
 
@@ -140,17 +161,28 @@ class PartitionActor implements Actor<PartitionMsg> {
     const last = records[records.length - 1].offset;
     this.nextExpected = last + 1;
     this.deps.metrics.recordsConsumed.inc(this.label, records.length);
-    this.deps.metrics.consumerLag.set(this.label, Math.max(0, batch.highWatermark - last - 1));
+    this.deps.metrics.consumerLag.set(
+      this.label,
+      Math.max(0, batch.highWatermark - last - 1),
+    );
 
     const trades: LoggedTrade[] = [];
     const letters: DeadLetter[] = [];
     const now = this.ctx.clock.now();
     for (const r of records) {
       try {
-        trades.push({ ...decodeTrade(r.value ?? ""), partition: this.partition, offset: r.offset });
+        trades.push({
+          ...decodeTrade(r.value ?? ""),
+          partition: this.partition,
+          offset: r.offset,
+        });
       } catch (e) {
         letters.push(toDeadLetter(
-          { partition: this.partition, offset: r.offset, value: r.value ? new TextDecoder().decode(r.value) : null },
+          {
+            partition: this.partition,
+            offset: r.offset,
+            value: r.value ? new TextDecoder().decode(r.value) : null,
+          },
           "not_an_object",
           `undecodable Kafka record: ${(e as Error).message}`,
           now,
@@ -160,7 +192,9 @@ class PartitionActor implements Actor<PartitionMsg> {
     if (letters.length > 0) {
       await this.deps.deadLetters(letters);
       this.deps.metrics.dlqRecords.inc(letters.length);
-      this.ctx.log.warn("undecodable records sent to the dead-letter topic", { count: letters.length });
+      this.ctx.log.warn("undecodable records sent to the dead-letter topic", {
+        count: letters.length,
+      });
     }
 
     await this.startWrite(first, last, trades);
@@ -168,8 +202,14 @@ class PartitionActor implements Actor<PartitionMsg> {
     this.dispatchFinals();
   }
 
-  private async startWrite(first: number, last: number, trades: LoggedTrade[]): Promise<void> {
-    while (this.inflight.size >= this.deps.maxInFlightWrites) await Promise.race(this.inflight);
+  private async startWrite(
+    first: number,
+    last: number,
+    trades: LoggedTrade[],
+  ): Promise<void> {
+    while (this.inflight.size >= this.deps.maxInFlightWrites) {
+      await Promise.race(this.inflight);
+    }
     const span = this.tracker.received(first, last);
     if (trades.length === 0) {
       this.tracker.written(span);
@@ -191,7 +231,10 @@ class PartitionActor implements Actor<PartitionMsg> {
     this.ctx.self.tell({ type: "write-failed" }).catch(() => {});
   }
 
-  private async routeToWindows(trades: LoggedTrade[], now: number): Promise<void> {
+  private async routeToWindows(
+    trades: LoggedTrade[],
+    now: number,
+  ): Promise<void> {
     const bySymbol = new Map<string, LoggedTrade[]>();
     for (const t of trades) {
       let list = bySymbol.get(t.symbol);
@@ -203,34 +246,55 @@ class PartitionActor implements Actor<PartitionMsg> {
         // Hold the batch's offsets until the window reports what it keeps.
         const prior = this.holds.get(symbol);
         this.holds.set(symbol, Math.min(prior ?? Infinity, list[0].offset));
-        const report = await this.askWindow(symbol, { type: "trades", trades: list, now });
+        const report = await this.askWindow(symbol, {
+          type: "trades",
+          trades: list,
+          now,
+        });
         return [symbol, report] as const;
       }),
     );
-    for (const [symbol, report] of reports) this.applyReport(symbol, report, now);
+    for (const [symbol, report] of reports) {
+      this.applyReport(symbol, report);
+    }
   }
 
-  private async askWindow(symbol: string, msg: WindowMsg): Promise<WindowReport> {
+  private async askWindow(
+    symbol: string,
+    msg: WindowMsg,
+  ): Promise<WindowReport> {
     const name = `window-${encodeURIComponent(symbol)}`;
     let ref = this.ctx.child<WindowMsg>(name);
-    if (!ref || !ref.alive) ref = await this.ctx.spawn(name, windowProps(symbol, this.deps.window));
+    if (!ref || !ref.alive) {
+      ref = await this.ctx.spawn(name, windowProps(symbol, this.deps.window));
+    }
     try {
       return await ref.ask<WindowReport>(msg, { timeoutMs: 30_000 });
     } catch (e) {
       if (ref.alive) throw e;
       // Passivated between lookup and ask: start it again and resend.
-      const fresh = await this.ctx.spawn(name, windowProps(symbol, this.deps.window));
+      const fresh = await this.ctx.spawn(
+        name,
+        windowProps(symbol, this.deps.window),
+      );
       return await fresh.ask<WindowReport>(msg, { timeoutMs: 30_000 });
     }
   }
 
-  private applyReport(symbol: string, report: WindowReport, now: number): void {
+  private applyReport(symbol: string, report: WindowReport): void {
     const { metrics } = this.deps;
     if (report.hold === undefined) this.holds.delete(symbol);
     else this.holds.set(symbol, report.hold);
     const needWritten = this.tracker.nextOffset() - 1;
     for (const w of report.closed) {
-      this.addJob(symbol, w.windowStart, w.windowEnd, report.hold ?? needWritten, needWritten, false);
+      this.addJob(
+        symbol,
+        w.windowStart,
+        w.windowEnd,
+        report.hold ?? needWritten,
+        needWritten,
+        false,
+      );
     }
     if (report.late.length > 0) {
       metrics.lateTrades.inc(report.late.length);
@@ -241,12 +305,17 @@ class PartitionActor implements Actor<PartitionMsg> {
       }
     }
     if (report.provisional.length > 0) {
-      const rows = report.provisional.map((candle) => ({ candle, isFinal: false }));
-      this.deps.writers.forSymbol(symbol).tell({ type: "candles", rows }).catch((e) =>
-        this.ctx.log.warn("provisional candle not queued", { error: String(e) })
+      const rows = report.provisional.map((candle) => ({
+        candle,
+        isFinal: false,
+      }));
+      this.deps.writers.forSymbol(symbol).tell({ type: "candles", rows }).catch(
+        (e) =>
+          this.ctx.log.warn("provisional candle not queued", {
+            error: String(e),
+          }),
       );
     }
-    void now;
   }
 
   private addJob(
@@ -259,23 +328,33 @@ class PartitionActor implements Actor<PartitionMsg> {
   ): void {
     const key = `${symbol}\u0000${windowStart}`;
     const job = this.jobs.get(key);
-    if (job && !job.running) {
+    if (job) {
       job.hold = Math.min(job.hold, hold);
       job.needWritten = Math.max(job.needWritten, needWritten);
-      return;
+      job.recompute ||= recompute;
+    } else {
+      this.jobs.set(key, {
+        symbol,
+        windowStart,
+        windowEnd,
+        hold,
+        needWritten,
+        recompute,
+      });
     }
-    // A job already running read the store before this trade: queue another after it.
-    const next: FinalJob = { symbol, windowStart, windowEnd, hold, needWritten, running: false, recompute };
-    if (job) this.jobs.set(`${key}\u0000${needWritten}`, next);
-    else this.jobs.set(key, next);
   }
 
+  /**
+   * Sends every job whose trades are durable to its symbol's writer. One
+   * writer per symbol handles them in order, so a job sent after a running
+   * one for the same window reads the store after it.
+   */
   private dispatchFinals(): void {
     const durable = this.tracker.firstUnwritten();
     for (const [key, job] of this.jobs) {
-      if (job.running || job.needWritten >= durable) continue;
-      if ([...this.jobs.values()].some((j) => j !== job && j.running && j.symbol === job.symbol && j.windowStart === job.windowStart)) continue;
-      job.running = true;
+      if (job.needWritten >= durable) continue;
+      this.jobs.delete(key);
+      this.running.add(job);
       const writer = this.deps.writers.forSymbol(job.symbol);
       const run: Promise<void> = writer.ask({
         type: "final",
@@ -284,8 +363,10 @@ class PartitionActor implements Actor<PartitionMsg> {
         windowEnd: job.windowEnd,
       }, { timeoutMs: this.deps.writeTimeoutMs }).then(
         () => {
-          this.jobs.delete(key);
-          if (job.recompute) this.deps.metrics.candlesEmitted.inc({ state: "recomputed" });
+          this.running.delete(job);
+          if (job.recompute) {
+            this.deps.metrics.candlesEmitted.inc({ state: "recomputed" });
+          }
         },
         (e) => this.fail(e),
       ).finally(() => this.inflight.delete(run));
@@ -295,14 +376,22 @@ class PartitionActor implements Actor<PartitionMsg> {
 
   private async onTick(): Promise<void> {
     const now = this.ctx.clock.now();
-    const provisional = now - this.lastProvisional >= this.deps.provisionalIntervalMs;
+    const provisional =
+      now - this.lastProvisional >= this.deps.provisionalIntervalMs;
     if (provisional) this.lastProvisional = now;
     // Ticks go only to windows holding something; idle ones passivate.
     const busy = [...this.holds.keys()];
-    const reports = await Promise.all(busy.map(async (symbol) =>
-      [symbol, await this.askWindow(symbol, { type: "tick", now, provisional })] as const
-    ));
-    for (const [symbol, report] of reports) this.applyReport(symbol, report, now);
+    const reports = await Promise.all(
+      busy.map(async (symbol) =>
+        [
+          symbol,
+          await this.askWindow(symbol, { type: "tick", now, provisional }),
+        ] as const
+      ),
+    );
+    for (const [symbol, report] of reports) {
+      this.applyReport(symbol, report);
+    }
     this.dispatchFinals();
     if (now - this.lastCommit >= this.deps.commitIntervalMs) {
       this.lastCommit = now;
@@ -313,6 +402,7 @@ class PartitionActor implements Actor<PartitionMsg> {
   private committable(): number {
     const holds = [...this.holds.values()];
     for (const job of this.jobs.values()) holds.push(job.hold);
+    for (const job of this.running) holds.push(job.hold);
     return this.tracker.committable(holds);
   }
 
@@ -326,7 +416,8 @@ class PartitionActor implements Actor<PartitionMsg> {
   }
 
   private async flush(): Promise<void> {
-    for (let rounds = 0; rounds < 1000 && (this.inflight.size > 0 || this.readyJobs()); rounds++) {
+    // Terminates: once the writes land every job is ready, and jobs add no writes.
+    while (this.inflight.size > 0 || this.readyJobs()) {
       this.dispatchFinals();
       if (this.inflight.size > 0) await Promise.race(this.inflight);
       if (this.writeError !== undefined) throw this.writeError;
@@ -336,7 +427,9 @@ class PartitionActor implements Actor<PartitionMsg> {
 
   private readyJobs(): boolean {
     const durable = this.tracker.firstUnwritten();
-    for (const job of this.jobs.values()) if (!job.running && job.needWritten < durable) return true;
+    for (const job of this.jobs.values()) {
+      if (job.needWritten < durable) return true;
+    }
     return false;
   }
 }

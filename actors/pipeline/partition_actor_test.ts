@@ -1,7 +1,15 @@
 import assert from "node:assert/strict";
 import { ActorSystem, silentLogger } from "../../runtime/mod.ts";
-import type { CandleRow, StoredTrade, TradeStore } from "../cassandra/trade_store.ts";
-import type { LogBatch, PartitionListener, TradeSource } from "../kafka/trade_log.ts";
+import type {
+  CandleRow,
+  StoredTrade,
+  TradeStore,
+} from "../cassandra/trade_store.ts";
+import type {
+  LogBatch,
+  PartitionListener,
+  TradeSource,
+} from "../kafka/trade_log.ts";
 import { createPipelineMetrics } from "../metrics/mod.ts";
 import { encodeTrade } from "../trade/mod.ts";
 import type { LoggedTrade } from "../trade/types.ts";
@@ -49,7 +57,10 @@ class CheckingSource implements TradeSource {
   }
   commit(_partition: number, nextOffset: number): Promise<void> {
     for (let o = 0; o < nextOffset; o++) {
-      assert.ok(this.store.written.has(o), `commit ${nextOffset} passes unwritten offset ${o}`);
+      assert.ok(
+        this.store.written.has(o),
+        `commit ${nextOffset} passes unwritten offset ${o}`,
+      );
     }
     this.commits.push(nextOffset);
     return Promise.resolve();
@@ -90,16 +101,26 @@ Deno.test("partition: a slow writer slows the sender, in-flight writes stay boun
   const system = new ActorSystem("t", { logger: silentLogger() });
   let maxDepth = 0;
   system.events.subscribe((e) => {
-    if (e.type === "mailbox_depth" && e.path.endsWith("partition-0")) maxDepth = Math.max(maxDepth, e.depth);
+    if (e.type === "mailbox_depth" && e.path.endsWith("partition-0")) {
+      maxDepth = Math.max(maxDepth, e.depth);
+    }
   });
   try {
-    const writer = await system.spawn("writer", writerProps({ store, metrics, now: () => Date.now() }));
+    const writer = await system.spawn(
+      "writer",
+      writerProps({ store, metrics, now: () => Date.now() }),
+    );
     const props = partitionProps(0, {
       source,
       writers: new WriterPool([writer]),
       metrics,
       deadLetters: () => Promise.resolve(),
-      window: { sizeMs: 60_000, latenessMs: 1000, graceMs: 500, idleMs: 60_000 },
+      window: {
+        sizeMs: 60_000,
+        latenessMs: 1000,
+        graceMs: 500,
+        idleMs: 60_000,
+      },
       provisionalIntervalMs: 1000,
       commitIntervalMs: 10,
       maxInFlightWrites: 2,
@@ -111,7 +132,10 @@ Deno.test("partition: a slow writer slows the sender, in-flight writes stay boun
     const perBatch = 10;
     let writesWhenLastAccepted = 0;
     for (let b = 0; b < batches; b++) {
-      await partition.tell({ type: "batch", batch: batch(b * perBatch, perBatch, t0) });
+      await partition.tell({
+        type: "batch",
+        batch: batch(b * perBatch, perBatch, t0),
+      });
       writesWhenLastAccepted = store.writes;
     }
     // Back-pressure: the sender could only run ahead by the mailbox, the
@@ -121,13 +145,20 @@ Deno.test("partition: a slow writer slows the sender, in-flight writes stay boun
       writesWhenLastAccepted >= batches - slack,
       `sender ran ahead of the writer: ${writesWhenLastAccepted} of ${batches} written when the last batch was accepted`,
     );
-    assert.ok(store.maxPending <= 2, `at most 2 writes in flight (${store.maxPending})`);
+    assert.ok(
+      store.maxPending <= 2,
+      `at most 2 writes in flight (${store.maxPending})`,
+    );
     assert.ok(maxDepth <= 8, `mailbox within capacity (${maxDepth})`);
     await partition.ask({ type: "flush" }, { timeoutMs: 10_000 });
     assert.equal(store.written.size, batches * perBatch);
     assert.ok(source.commits.length > 0, "offsets were committed");
     // Trades span 40 s of one minute whose window is still open: the commit holds at its first trade.
-    assert.equal(Math.max(...source.commits), 0, "an open window holds the commit at its first trade");
+    assert.equal(
+      Math.max(...source.commits),
+      0,
+      "an open window holds the commit at its first trade",
+    );
   } finally {
     await system.shutdown();
   }
@@ -139,7 +170,10 @@ Deno.test("partition: a closed window's final candle is rebuilt from stored trad
   const metrics = createPipelineMetrics();
   const system = new ActorSystem("t", { logger: silentLogger() });
   try {
-    const writer = await system.spawn("writer", writerProps({ store, metrics, now: () => Date.now() }));
+    const writer = await system.spawn(
+      "writer",
+      writerProps({ store, metrics, now: () => Date.now() }),
+    );
     const partition = await system.spawn<PartitionMsg>(
       "partition-0",
       partitionProps(0, {
@@ -147,7 +181,12 @@ Deno.test("partition: a closed window's final candle is rebuilt from stored trad
         writers: new WriterPool([writer]),
         metrics,
         deadLetters: () => Promise.resolve(),
-        window: { sizeMs: 60_000, latenessMs: 1000, graceMs: 500, idleMs: 60_000 },
+        window: {
+          sizeMs: 60_000,
+          latenessMs: 1000,
+          graceMs: 500,
+          idleMs: 60_000,
+        },
         provisionalIntervalMs: 1000,
         commitIntervalMs: 10,
         maxInFlightWrites: 4,
@@ -156,10 +195,15 @@ Deno.test("partition: a closed window's final candle is rebuilt from stored trad
     );
     const t0 = Date.UTC(2026, 0, 1, 12, 0, 0);
     // 0..599 at 100 ms steps span one minute; 600..799 push the watermark past it.
-    for (let b = 0; b < 8; b++) await partition.tell({ type: "batch", batch: batch(b * 100, 100, t0) });
+    for (let b = 0; b < 8; b++) {
+      await partition.tell({ type: "batch", batch: batch(b * 100, 100, t0) });
+    }
     await partition.ask({ type: "flush" }, { timeoutMs: 10_000 });
     const finals = store.candles.filter((c) => c.isFinal);
-    assert.deepEqual(finals.map((c) => c.candle.symbol).sort(), ["AAPL", "MSFT"]);
+    assert.deepEqual(finals.map((c) => c.candle.symbol).sort(), [
+      "AAPL",
+      "MSFT",
+    ]);
     for (const { candle } of finals) {
       const mine = [...store.written.values()].filter((t) =>
         t.symbol === candle.symbol && t.timestamp < t0 + 60_000
@@ -168,7 +212,10 @@ Deno.test("partition: a closed window's final candle is rebuilt from stored trad
       assert.equal(candle.open, mine[0].price);
       assert.equal(candle.close, mine[mine.length - 1].price);
     }
-    assert.ok(Math.max(...source.commits) >= 600, `commit moved past the closed minute (${source.commits.at(-1)})`);
+    assert.ok(
+      Math.max(...source.commits) >= 600,
+      `commit moved past the closed minute (${source.commits.at(-1)})`,
+    );
   } finally {
     await system.shutdown();
   }

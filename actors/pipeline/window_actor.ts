@@ -50,7 +50,10 @@ export interface WindowSettings {
  * const report = await ref.ask({ type: "trades", trades, now: Date.now() }, { timeoutMs: 10_000 });
  * ```
  */
-export function windowProps(symbol: string, settings: WindowSettings): ActorProps<WindowMsg> {
+export function windowProps(
+  symbol: string,
+  settings: WindowSettings,
+): ActorProps<WindowMsg> {
   return {
     kind: "window",
     restart: "transient",
@@ -91,8 +94,13 @@ class WindowActor implements Actor<WindowMsg> {
     // Only a quiet symbol closes windows by wall clock; a replay of old trades
     // is closed by its own watermark instead.
     const quiet = msg.now - this.lastTradeAt >= this.settings.graceMs;
-    const closedCandles = this.windows.closeDue(quiet ? msg.now : Number.NEGATIVE_INFINITY);
-    const closed = closedCandles.map((c) => ({ windowStart: c.windowStart, windowEnd: c.windowEnd }));
+    const closedCandles = this.windows.closeDue(
+      quiet ? msg.now : Number.NEGATIVE_INFINITY,
+    );
+    const closed = closedCandles.map((c) => ({
+      windowStart: c.windowStart,
+      windowEnd: c.windowEnd,
+    }));
     const provisional = msg.type === "tick" && msg.provisional
       ? this.windows.provisional().filter((c) =>
         c.windowEnd + this.settings.latenessMs + this.settings.graceMs > msg.now

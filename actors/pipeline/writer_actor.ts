@@ -6,7 +6,12 @@
  *
  * @module
  */
-import type { Actor, ActorContext, ActorProps, ActorRef } from "../../runtime/types.ts";
+import type {
+  Actor,
+  ActorContext,
+  ActorProps,
+  ActorRef,
+} from "../../runtime/types.ts";
 import type { CandleRow, TradeStore } from "../cassandra/trade_store.ts";
 import type { PipelineMetrics } from "../metrics/mod.ts";
 import type { Candle, LoggedTrade } from "../trade/types.ts";
@@ -52,7 +57,9 @@ class WriterActor implements Actor<WriterMsg> {
       case "trades": {
         await store.writeTrades(msg.trades);
         const now = this.deps.now();
-        for (const t of msg.trades) metrics.e2eLatency.observe((now - t.ingestedAt) / 1000);
+        for (const t of msg.trades) {
+          metrics.e2eLatency.observe((now - t.ingestedAt) / 1000);
+        }
         return undefined;
       }
       case "candles":
@@ -62,7 +69,11 @@ class WriterActor implements Actor<WriterMsg> {
       case "final": {
         // The stored trades are the truth: a candle rebuilt from them is exact
         // after replays, late trades and restarts alike.
-        const trades = await store.readTrades(msg.symbol, msg.windowStart, msg.windowEnd);
+        const trades = await store.readTrades(
+          msg.symbol,
+          msg.windowStart,
+          msg.windowEnd,
+        );
         if (trades.length === 0) return undefined;
         const candle = computeCandle(
           msg.symbol,
@@ -90,7 +101,10 @@ export type WritersMsg = { type: "refs" };
  * const pool = new WriterPool(await writers.ask({ type: "refs" }, { timeoutMs: 5000 }));
  * ```
  */
-export function writersProps(count: number, deps: WriterDeps): ActorProps<WritersMsg> {
+export function writersProps(
+  count: number,
+  deps: WriterDeps,
+): ActorProps<WritersMsg> {
   return {
     kind: "writers",
     supervision: {
@@ -127,7 +141,9 @@ export function writersProps(count: number, deps: WriterDeps): ActorProps<Writer
 export class WriterPool {
   /** @param refs At least one writer. */
   constructor(readonly refs: readonly ActorRef<WriterMsg>[]) {
-    if (refs.length === 0) throw new RangeError("WriterPool needs at least one writer");
+    if (refs.length === 0) {
+      throw new RangeError("WriterPool needs at least one writer");
+    }
   }
 
   private next = 0;
@@ -141,7 +157,9 @@ export class WriterPool {
   /** The writer for one symbol's candles. */
   forSymbol(symbol: string): ActorRef<WriterMsg> {
     let h = 0;
-    for (let i = 0; i < symbol.length; i++) h = (h * 31 + symbol.charCodeAt(i)) | 0;
+    for (let i = 0; i < symbol.length; i++) {
+      h = (h * 31 + symbol.charCodeAt(i)) | 0;
+    }
     return this.refs[Math.abs(h) % this.refs.length];
   }
 }

@@ -203,7 +203,9 @@ export async function main(args: string[]): Promise<number> {
       case "up":
         // Inside compose the servers are other containers: nothing to start here.
         if (Deno.env.get("TICKLINE_INFRA") === "external") {
-          console.log("[infra] TICKLINE_INFRA=external: using servers started elsewhere");
+          console.log(
+            "[infra] TICKLINE_INFRA=external: using servers started elsewhere",
+          );
           return 0;
         }
         await up(config);

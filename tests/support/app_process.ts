@@ -40,7 +40,11 @@ export async function startApp(
   const metricsPort = freePort();
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", "--allow-all", MAIN],
-    env: { KAFKAJS_NO_PARTITIONER_WARNING: "1", METRICS_PORT: String(metricsPort), ...env },
+    env: {
+      KAFKAJS_NO_PARTITIONER_WARNING: "1",
+      METRICS_PORT: String(metricsPort),
+      ...env,
+    },
     stdout: "piped",
     stderr: "piped",
     stdin: "null",
@@ -91,16 +95,27 @@ export async function startApp(
     await new Promise((r) => setTimeout(r, 250));
   }
   await app.kill();
-  throw new Error(`app did not become ready in ${readyTimeoutMs} ms; output:\n${app.output().slice(-4000)}`);
+  throw new Error(
+    `app did not become ready in ${readyTimeoutMs} ms; output:\n${
+      app.output().slice(-4000)
+    }`,
+  );
 }
 
 /** Reads one metric's value (sum over label sets matching `labels`) from the app. */
-export async function scrapeMetric(port: number, name: string, labels = ""): Promise<number> {
+export async function scrapeMetric(
+  port: number,
+  name: string,
+  labels = "",
+): Promise<number> {
   const res = await fetch(`http://127.0.0.1:${port}/metrics`);
   const text = await res.text();
   let sum = 0;
   for (const line of text.split("\n")) {
-    if (line.startsWith(name) && (line[name.length] === " " || line[name.length] === "{")) {
+    if (
+      line.startsWith(name) &&
+      (line[name.length] === " " || line[name.length] === "{")
+    ) {
       if (labels && !line.includes(labels)) continue;
       sum += Number(line.slice(line.lastIndexOf(" ") + 1));
     }

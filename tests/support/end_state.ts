@@ -102,24 +102,42 @@ export async function verifyEndState(options: {
       v: r.volume,
       seq: r.partition * 1e12 + r.offset,
     })));
-  const settled = await eventually(async () => {
-    if (!(await load())) return false;
-    if (options.expectedValid !== undefined && records.length < options.expectedValid) return false;
-    const oracle = oracleOf();
-    return rows.length === records.length && candles.length === oracle.size &&
-      candles.every((c) => c.isFinal && sameCandle(c, oracle.get(`${c.symbol}|${c.windowStart}`)));
-  }, options.timeoutMs ?? 120_000, 1000);
+  const settled = await eventually(
+    async () => {
+      if (!(await load())) return false;
+      if (
+        options.expectedValid !== undefined &&
+        records.length < options.expectedValid
+      ) return false;
+      const oracle = oracleOf();
+      return rows.length === records.length && candles.length === oracle.size &&
+        candles.every((c) =>
+          c.isFinal && sameCandle(c, oracle.get(`${c.symbol}|${c.windowStart}`))
+        );
+    },
+    options.timeoutMs ?? 120_000,
+    1000,
+  );
   if (!settled) await load();
 
   if (options.expectedValid !== undefined) {
-    assert.equal(records.length, options.expectedValid, "every valid trade reached the trades topic");
+    assert.equal(
+      records.length,
+      options.expectedValid,
+      "every valid trade reached the trades topic",
+    );
   }
   // Exactly once: one row per Kafka record, and nothing else.
-  const byPosition = new Map(rows.map((r) => [`${r.partition}:${r.offset}`, r]));
+  const byPosition = new Map(
+    rows.map((r) => [`${r.partition}:${r.offset}`, r]),
+  );
   assert.equal(byPosition.size, rows.length, "no Kafka record is stored twice");
   for (const rec of records) {
     const row = byPosition.get(`${rec.partition}:${rec.offset}`);
-    assert.ok(row, `record ${rec.partition}:${rec.offset} (${rec.symbol}) is stored`);
+    assert.ok(
+      row,
+      `record ${rec.partition}:${rec.offset} (${rec.symbol}) is stored`,
+    );
     assert.deepEqual(
       [row.symbol, row.ts, row.price, row.volume],
       [rec.symbol, rec.timestamp, rec.price, rec.volume],
@@ -130,20 +148,34 @@ export async function verifyEndState(options: {
   assert.equal(candles.length, oracle.size, "one candle per symbol and minute");
   for (const c of candles) {
     const want = oracle.get(`${c.symbol}|${c.windowStart}`);
-    assert.ok(want, `candle ${c.symbol} ${new Date(c.windowStart).toISOString()} is expected`);
+    assert.ok(
+      want,
+      `candle ${c.symbol} ${new Date(c.windowStart).toISOString()} is expected`,
+    );
     assert.ok(c.isFinal, `candle ${c.symbol} ${c.windowStart} is final`);
     assert.deepEqual(
       { ...c, isFinal: undefined },
       { ...want, isFinal: undefined },
-      `candle ${c.symbol} ${new Date(c.windowStart).toISOString()} equals the oracle`,
+      `candle ${c.symbol} ${
+        new Date(c.windowStart).toISOString()
+      } equals the oracle`,
     );
   }
-  const dlq = (await readTopic(kafka, env.DLQ_TOPIC)).map((r) => JSON.parse(r.value));
+  const dlq = (await readTopic(kafka, env.DLQ_TOPIC)).map((r) =>
+    JSON.parse(r.value)
+  );
   return { records: records.length, candles: candles.length, dlq };
 }
 
-function sameCandle(c: CandleRowRead, want: ReturnType<typeof oracleCandles> extends Map<string, infer V> ? V | undefined : never): boolean {
-  return want !== undefined && c.open === want.open && c.high === want.high && c.low === want.low &&
-    c.close === want.close && c.volume === want.volume && c.tradeCount === want.tradeCount &&
+function sameCandle(
+  c: CandleRowRead,
+  want: ReturnType<typeof oracleCandles> extends Map<string, infer V>
+    ? V | undefined
+    : never,
+): boolean {
+  return want !== undefined && c.open === want.open && c.high === want.high &&
+    c.low === want.low &&
+    c.close === want.close && c.volume === want.volume &&
+    c.tradeCount === want.tradeCount &&
     c.vwap === want.vwap;
 }

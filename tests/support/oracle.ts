@@ -28,7 +28,9 @@ export interface OracleCandle {
 }
 
 /** Candles per `symbol|windowStart`. */
-export function oracleCandles(trades: OracleTrade[]): Map<string, OracleCandle> {
+export function oracleCandles(
+  trades: OracleTrade[],
+): Map<string, OracleCandle> {
   const groups = new Map<string, OracleTrade[]>();
   for (const t of trades) {
     const start = Math.floor(t.t / 60_000) * 60_000;

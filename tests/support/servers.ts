@@ -8,9 +8,12 @@ import cassandra from "cassandra-driver";
 import { Kafka, logLevel } from "kafkajs";
 
 /** Kafka as started by `deno task infra:up`. */
-export const KAFKA_BROKERS = [Deno.env.get("KAFKA_BROKERS") ?? "127.0.0.1:9092"];
+export const KAFKA_BROKERS = [
+  Deno.env.get("KAFKA_BROKERS") ?? "127.0.0.1:9092",
+];
 /** Cassandra as started by `deno task infra:up`. */
-export const CASSANDRA = Deno.env.get("CASSANDRA_CONTACT_POINTS") ?? "127.0.0.1:9042";
+export const CASSANDRA = Deno.env.get("CASSANDRA_CONTACT_POINTS") ??
+  "127.0.0.1:9042";
 
 /** A short id that keeps one run's topics, groups and symbols apart from others. */
 export function runId(): string {
@@ -19,7 +22,11 @@ export function runId(): string {
 
 /** A kafkajs client that logs only errors. */
 export function testKafka(): Kafka {
-  return new Kafka({ clientId: "tickline-test", brokers: KAFKA_BROKERS, logLevel: logLevel.NOTHING });
+  return new Kafka({
+    clientId: "tickline-test",
+    brokers: KAFKA_BROKERS,
+    logLevel: logLevel.NOTHING,
+  });
 }
 
 /** Creates topics and waits for their leaders. */
@@ -37,7 +44,10 @@ export async function createTopics(
 }
 
 /** Deletes topics (best effort). */
-export async function deleteTopics(kafka: Kafka, topics: string[]): Promise<void> {
+export async function deleteTopics(
+  kafka: Kafka,
+  topics: string[],
+): Promise<void> {
   const admin = kafka.admin();
   await admin.connect();
   try {
@@ -56,17 +66,25 @@ export interface ReadRecord {
 }
 
 /** Reads every record now in `topic`, from the beginning to the high watermarks. */
-export async function readTopic(kafka: Kafka, topic: string): Promise<ReadRecord[]> {
+export async function readTopic(
+  kafka: Kafka,
+  topic: string,
+): Promise<ReadRecord[]> {
   const admin = kafka.admin();
   await admin.connect();
   const ends = await admin.fetchTopicOffsets(topic);
   await admin.disconnect();
   const remaining = new Map(
-    ends.filter((e) => Number(e.high) > Number(e.low)).map((e) => [e.partition, Number(e.high)]),
+    ends.filter((e) => Number(e.high) > Number(e.low)).map((
+      e,
+    ) => [e.partition, Number(e.high)]),
   );
   const out: ReadRecord[] = [];
   if (remaining.size === 0) return out;
-  const consumer = kafka.consumer({ groupId: `reader-${runId()}`, maxWaitTimeInMs: 100 });
+  const consumer = kafka.consumer({
+    groupId: `reader-${runId()}`,
+    maxWaitTimeInMs: 100,
+  });
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: true });
   const done = Promise.withResolvers<void>();
@@ -87,7 +105,10 @@ export async function readTopic(kafka: Kafka, topic: string): Promise<ReadRecord
       return Promise.resolve();
     },
   });
-  const timer = setTimeout(() => done.reject(new Error(`timed out reading ${topic}`)), 60_000);
+  const timer = setTimeout(
+    () => done.reject(new Error(`timed out reading ${topic}`)),
+    60_000,
+  );
   try {
     await done.promise;
   } finally {
