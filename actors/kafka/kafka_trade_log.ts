@@ -10,6 +10,7 @@ import {
   type Consumer,
   Kafka,
   logLevel,
+  Partitioners,
   type Producer,
 } from "kafkajs";
 import type { Logger } from "../../runtime/types.ts";
@@ -90,6 +91,14 @@ export class KafkaTradeProducer implements TradeProducer {
       idempotent: true,
       maxInFlightRequests: 1,
       allowAutoTopicCreation: false,
+      // Java-compatible murmur2 keying: a symbol lands where other clients put it.
+      createPartitioner: Partitioners.DefaultPartitioner,
+      // An idempotent producer must keep retrying; a stalled send is back-pressure.
+      retry: {
+        initialRetryTime: 100,
+        maxRetryTime: 5_000,
+        retries: Number.MAX_SAFE_INTEGER,
+      },
     });
     try {
       await producer.connect();
@@ -165,7 +174,8 @@ export class KafkaTradeSource implements TradeSource {
       // Low waits keep end-to-end latency in milliseconds, not the 5 s default.
       maxWaitTimeInMs: 20,
       minBytes: 1,
-      sessionTimeout: 30_000,
+      // A crashed member's partitions move after this long: keep failover quick.
+      sessionTimeout: 10_000,
       heartbeatInterval: 3_000,
       allowAutoTopicCreation: false,
     });
