@@ -5,6 +5,7 @@ import type { TradeProducer } from "../kafka/trade_log.ts";
 import { createPipelineMetrics } from "../metrics/mod.ts";
 import type { DeadLetter, Trade } from "../trade/types.ts";
 import {
+  type IngestDeps,
   type IngestMsg,
   ingestProps,
   type IngestStatus,
@@ -41,6 +42,25 @@ async function until(
   }
 }
 
+function testProps(
+  url: string,
+  symbols: string[],
+  producer: TradeProducer,
+  metrics: ReturnType<typeof createPipelineMetrics>,
+  tuning: Pick<IngestDeps, "watchdogMs" | "backoff" | "maxBuffered">,
+) {
+  return ingestProps({
+    url,
+    description: "test feed",
+    secrets: [],
+    symbols,
+    producer,
+    metrics,
+    allowZeroVolume: false,
+    ...tuning,
+  });
+}
+
 function status(ref: ActorRef<IngestMsg>): Promise<IngestStatus> {
   return ref.ask<IngestStatus>({ type: "status" }, { timeoutMs: 1000 });
 }
@@ -60,14 +80,7 @@ Deno.test("ingest reconnects and resubscribes when the feed stops and comes back
   try {
     const ingest = await system.spawn(
       "ingest",
-      ingestProps({
-        url: feed.url,
-        description: "test feed",
-        secrets: [],
-        symbols,
-        producer,
-        metrics,
-        allowZeroVolume: false,
+      testProps(feed.url, symbols, producer, metrics, {
         watchdogMs: 60_000,
         backoff: { minMs: 20, maxMs: 200 },
         maxBuffered: 1000,
@@ -117,14 +130,7 @@ Deno.test("ingest reconnects when the feed falls silent past the watchdog", asyn
   try {
     const ingest = await system.spawn(
       "ingest",
-      ingestProps({
-        url: feed.url,
-        description: "test feed",
-        secrets: [],
-        symbols,
-        producer,
-        metrics,
-        allowZeroVolume: false,
+      testProps(feed.url, symbols, producer, metrics, {
         watchdogMs: 400,
         backoff: { minMs: 10, maxMs: 50 },
         maxBuffered: 1000,
@@ -163,14 +169,7 @@ Deno.test("ingest dead-letters invalid trades with reasons and counts them", asy
   try {
     await system.spawn(
       "ingest",
-      ingestProps({
-        url: feed.url,
-        description: "test feed",
-        secrets: [],
-        symbols,
-        producer,
-        metrics,
-        allowZeroVolume: false,
+      testProps(feed.url, symbols, producer, metrics, {
         watchdogMs: 60_000,
         backoff: { minMs: 10, maxMs: 50 },
         maxBuffered: 1000,
@@ -212,14 +211,7 @@ Deno.test("ingest holds back while Kafka is slow: mailbox and buffer stay bounde
   });
   try {
     await system.spawn("ingest", {
-      ...ingestProps({
-        url: feed.url,
-        description: "test feed",
-        secrets: [],
-        symbols,
-        producer,
-        metrics,
-        allowZeroVolume: false,
+      ...testProps(feed.url, symbols, producer, metrics, {
         watchdogMs: 60_000,
         backoff: { minMs: 10, maxMs: 50 },
         maxBuffered: 50,

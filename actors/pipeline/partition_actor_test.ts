@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { ActorSystem, silentLogger } from "../../runtime/mod.ts";
+import { type ActorRef, ActorSystem, silentLogger } from "../../runtime/mod.ts";
 import type {
   CandleRow,
   StoredTrade,
@@ -94,23 +94,21 @@ function batch(first: number, n: number, t0: number): LogBatch {
   };
 }
 
-Deno.test("partition: a slow writer slows the sender, in-flight writes stay bounded, commits never pass an unwritten record", async () => {
-  const store = new SlowStore(30);
-  const source = new CheckingSource(store);
+/** A partition actor over one writer on `store`, with short windows and commits. */
+async function spawnPartition(
+  system: ActorSystem,
+  store: SlowStore,
+  source: CheckingSource,
+  maxInFlightWrites: number,
+): Promise<ActorRef<PartitionMsg>> {
   const metrics = createPipelineMetrics();
-  const system = new ActorSystem("t", { logger: silentLogger() });
-  let maxDepth = 0;
-  system.events.subscribe((e) => {
-    if (e.type === "mailbox_depth" && e.path.endsWith("partition-0")) {
-      maxDepth = Math.max(maxDepth, e.depth);
-    }
-  });
-  try {
-    const writer = await system.spawn(
-      "writer",
-      writerProps({ store, metrics, now: () => Date.now() }),
-    );
-    const props = partitionProps(0, {
+  const writer = await system.spawn(
+    "writer",
+    writerProps({ store, metrics, now: () => Date.now() }),
+  );
+  return await system.spawn<PartitionMsg>(
+    "partition-0",
+    partitionProps(0, {
       source,
       writers: new WriterPool([writer]),
       metrics,
@@ -123,10 +121,24 @@ Deno.test("partition: a slow writer slows the sender, in-flight writes stay boun
       },
       provisionalIntervalMs: 1000,
       commitIntervalMs: 10,
-      maxInFlightWrites: 2,
+      maxInFlightWrites,
       writeTimeoutMs: 10_000,
-    });
-    const partition = await system.spawn<PartitionMsg>("partition-0", props);
+    }),
+  );
+}
+
+Deno.test("partition: a slow writer slows the sender, in-flight writes stay bounded, commits never pass an unwritten record", async () => {
+  const store = new SlowStore(30);
+  const source = new CheckingSource(store);
+  const system = new ActorSystem("t", { logger: silentLogger() });
+  let maxDepth = 0;
+  system.events.subscribe((e) => {
+    if (e.type === "mailbox_depth" && e.path.endsWith("partition-0")) {
+      maxDepth = Math.max(maxDepth, e.depth);
+    }
+  });
+  try {
+    const partition = await spawnPartition(system, store, source, 2);
     const t0 = Date.UTC(2026, 0, 1, 12, 0, 0);
     const batches = 40;
     const perBatch = 10;
@@ -167,32 +179,9 @@ Deno.test("partition: a slow writer slows the sender, in-flight writes stay boun
 Deno.test("partition: a closed window's final candle is rebuilt from stored trades and releases the commit", async () => {
   const store = new SlowStore(1);
   const source = new CheckingSource(store);
-  const metrics = createPipelineMetrics();
   const system = new ActorSystem("t", { logger: silentLogger() });
   try {
-    const writer = await system.spawn(
-      "writer",
-      writerProps({ store, metrics, now: () => Date.now() }),
-    );
-    const partition = await system.spawn<PartitionMsg>(
-      "partition-0",
-      partitionProps(0, {
-        source,
-        writers: new WriterPool([writer]),
-        metrics,
-        deadLetters: () => Promise.resolve(),
-        window: {
-          sizeMs: 60_000,
-          latenessMs: 1000,
-          graceMs: 500,
-          idleMs: 60_000,
-        },
-        provisionalIntervalMs: 1000,
-        commitIntervalMs: 10,
-        maxInFlightWrites: 4,
-        writeTimeoutMs: 10_000,
-      }),
-    );
+    const partition = await spawnPartition(system, store, source, 4);
     const t0 = Date.UTC(2026, 0, 1, 12, 0, 0);
     // 0..599 at 100 ms steps span one minute; 600..799 push the watermark past it.
     for (let b = 0; b < 8; b++) {
