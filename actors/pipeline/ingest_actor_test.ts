@@ -229,3 +229,38 @@ Deno.test("ingest holds back while Kafka is slow: mailbox and buffer stay bounde
     await feed.close();
   }
 });
+
+Deno.test("ingest surfaces feed errors (invalid symbol) in metrics and keeps going", async () => {
+  const feed = await startFeedServer({
+    port: 0,
+    symbols: ["AAPL"],
+    ratePerSec: 200,
+    seed: 6,
+  });
+  const producer = new RecordingProducer();
+  const symbols = ["AAPL", "NOPE"];
+  const metrics = createPipelineMetrics({ symbols });
+  const system = new ActorSystem("t", { logger: silentLogger() });
+  try {
+    await system.spawn(
+      "ingest",
+      testProps(feed.url, symbols, producer, metrics, {
+        watchdogMs: 60_000,
+        backoff: { minMs: 10, maxMs: 50 },
+        maxBuffered: 1000,
+      }),
+    );
+    await until(async () => {
+      const v = (await metrics.feedErrors.get()).values;
+      return v.some((x) => x.labels.kind === "invalid_symbol" && x.value >= 1);
+    }, "the invalid-symbol error to be counted");
+    const before = producer.trades.length;
+    await until(
+      () => producer.trades.length > before + 5,
+      "AAPL trades still flowing",
+    );
+  } finally {
+    await system.shutdown();
+    await feed.close();
+  }
+});
