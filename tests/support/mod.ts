@@ -1,0 +1,16 @@
+/**
+ * Helpers for the integration tests: the app as a child process, clients of
+ * the real servers, the exact end state every run must reach, and an
+ * independent OHLCV oracle.
+ *
+ * @example
+ * ```ts ignore
+ * import { pipelineEnv, startApp, verifyEndState } from "./tests/support/mod.ts";
+ * ```
+ *
+ * @module
+ */
+export * from "./app_process.ts";
+export * from "./end_state.ts";
+export * from "./oracle.ts";
+export * from "./servers.ts";
