@@ -122,7 +122,7 @@ export async function startApp(
   // and window actors), then ingest; shutdown stops them in reverse.
   const writers = await system.spawn(
     "writers",
-    writersProps(config.writerCount, {
+    writersProps(config.writerCount, 2, {
       store,
       metrics,
       now: () => clock.now(),

@@ -28,6 +28,8 @@ export interface TradeStore {
   writeTrades(trades: readonly LoggedTrade[]): Promise<void>;
   /** Upserts candles in the given order. */
   writeCandles(rows: readonly CandleRow[]): Promise<void>;
+  /** True when the window's candle is stored as final. */
+  hasFinalCandle(symbol: string, windowStart: number): Promise<boolean>;
   /** Stored trades of `symbol` with `from <= timestamp < to` (within one UTC day). */
   readTrades(symbol: string, from: number, to: number): Promise<StoredTrade[]>;
   close(): Promise<void>;

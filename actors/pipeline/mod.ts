@@ -40,6 +40,7 @@ export {
   type WriterMsg,
   WriterPool,
   writerProps,
+  type WriterRefs,
   type WritersMsg,
   writersProps,
 } from "./writer_actor.ts";

@@ -17,7 +17,8 @@ import type {
 import type { LogBatch, TradeSource } from "../kafka/trade_log.ts";
 import type { PipelineMetrics } from "../metrics/mod.ts";
 import { decodeTrade, toDeadLetter } from "../trade/mod.ts";
-import type { DeadLetter, LoggedTrade } from "../trade/types.ts";
+import type { Candle, DeadLetter, LoggedTrade } from "../trade/types.ts";
+import { windowStartOf } from "../window/mod.ts";
 import { OffsetTracker } from "./offset_tracker.ts";
 import {
   type WindowMsg,
@@ -58,7 +59,8 @@ interface FinalJob {
   hold: number;
   /** Runs once every offset up to this one is durable. */
   needWritten: number;
-  recompute: boolean;
+  /** The window actor's candle; absent for a late trade, whose window is rebuilt from the store. */
+  candle?: Candle;
 }
 
 const TICK_MS = 100;
@@ -293,15 +295,22 @@ class PartitionActor implements Actor<PartitionMsg> {
         w.windowEnd,
         report.hold ?? needWritten,
         needWritten,
-        false,
+        w.candle,
       );
     }
     if (report.late.length > 0) {
       metrics.lateTrades.inc(report.late.length);
       for (const t of report.late) {
         const size = this.deps.window.sizeMs;
-        const start = t.timestamp - (((t.timestamp % size) + size) % size);
-        this.addJob(symbol, start, start + size, t.offset, needWritten, true);
+        const start = windowStartOf(t.timestamp, size);
+        this.addJob(
+          symbol,
+          start,
+          start + size,
+          t.offset,
+          needWritten,
+          undefined,
+        );
       }
     }
     if (report.provisional.length > 0) {
@@ -324,14 +333,15 @@ class PartitionActor implements Actor<PartitionMsg> {
     windowEnd: number,
     hold: number,
     needWritten: number,
-    recompute: boolean,
+    candle: Candle | undefined,
   ): void {
     const key = `${symbol}\u0000${windowStart}`;
     const job = this.jobs.get(key);
     if (job) {
       job.hold = Math.min(job.hold, hold);
       job.needWritten = Math.max(job.needWritten, needWritten);
-      job.recompute ||= recompute;
+      // A late trade joined: only the store knows the whole window now.
+      if (!candle) job.candle = undefined;
     } else {
       this.jobs.set(key, {
         symbol,
@@ -339,7 +349,7 @@ class PartitionActor implements Actor<PartitionMsg> {
         windowEnd,
         hold,
         needWritten,
-        recompute,
+        candle,
       });
     }
   }
@@ -361,10 +371,11 @@ class PartitionActor implements Actor<PartitionMsg> {
         symbol: job.symbol,
         windowStart: job.windowStart,
         windowEnd: job.windowEnd,
+        candle: job.candle,
       }, { timeoutMs: this.deps.writeTimeoutMs }).then(
         () => {
           this.running.delete(job);
-          if (job.recompute) {
+          if (!job.candle) {
             this.deps.metrics.candlesEmitted.inc({ state: "recomputed" });
           }
         },

@@ -13,6 +13,7 @@ import type {
 import { createPipelineMetrics } from "../metrics/mod.ts";
 import { encodeTrade } from "../trade/mod.ts";
 import type { LoggedTrade } from "../trade/types.ts";
+import { computeCandle } from "../window/mod.ts";
 import { type PartitionMsg, partitionProps } from "./partition_actor.ts";
 import { WriterPool, writerProps } from "./writer_actor.ts";
 
@@ -35,6 +36,14 @@ class SlowStore implements TradeStore {
   writeCandles(rows: readonly CandleRow[]): Promise<void> {
     this.candles.push(...rows);
     return Promise.resolve();
+  }
+  hasFinalCandle(symbol: string, windowStart: number): Promise<boolean> {
+    return Promise.resolve(
+      this.candles.some((c) =>
+        c.isFinal && c.candle.symbol === symbol &&
+        c.candle.windowStart === windowStart
+      ),
+    );
   }
   readTrades(symbol: string, from: number, to: number): Promise<StoredTrade[]> {
     return Promise.resolve(
@@ -110,7 +119,7 @@ async function spawnPartition(
     "partition-0",
     partitionProps(0, {
       source,
-      writers: new WriterPool([writer]),
+      writers: new WriterPool({ trades: [writer], candles: [writer] }),
       metrics,
       deadLetters: () => Promise.resolve(),
       window: {
@@ -176,7 +185,7 @@ Deno.test("partition: a slow writer slows the sender, in-flight writes stay boun
   }
 });
 
-Deno.test("partition: a closed window's final candle is rebuilt from stored trades and releases the commit", async () => {
+Deno.test("partition: a closed window's final candle is written once its trades are durable, and releases the commit", async () => {
   const store = new SlowStore(1);
   const source = new CheckingSource(store);
   const system = new ActorSystem("t", { logger: silentLogger() });
@@ -205,6 +214,48 @@ Deno.test("partition: a closed window's final candle is rebuilt from stored trad
       Math.max(...source.commits) >= 600,
       `commit moved past the closed minute (${source.commits.at(-1)})`,
     );
+  } finally {
+    await system.shutdown();
+  }
+});
+
+Deno.test("writer: after a replay (a final row exists) the final candle is rebuilt from stored trades, not the partial one in memory", async () => {
+  const store = new SlowStore(1);
+  const metrics = createPipelineMetrics();
+  const system = new ActorSystem("t", { logger: silentLogger() });
+  try {
+    const writer = await system.spawn(
+      "writer",
+      writerProps({ store, metrics, now: () => Date.now() }),
+    );
+    const t0 = Date.UTC(2026, 0, 1, 12, 0, 0);
+    const stored = [0, 1, 2].map((i) => ({
+      symbol: "AAPL",
+      price: 10 + i,
+      volume: 1,
+      timestamp: t0 + i * 1000,
+      conditions: [],
+      ingestedAt: t0,
+      partition: 0,
+      offset: i,
+    }));
+    await store.writeTrades(stored);
+    const full = computeCandle("AAPL", t0, stored);
+    await store.writeCandles([{ candle: full, isFinal: true }]);
+    // A replay saw only the last trade of the minute.
+    const partial = computeCandle("AAPL", t0, stored.slice(2));
+    const written = await writer.ask(
+      {
+        type: "final",
+        symbol: "AAPL",
+        windowStart: t0,
+        windowEnd: t0 + 60_000,
+        candle: partial,
+      },
+      { timeoutMs: 5000 },
+    );
+    assert.deepEqual(written, full);
+    assert.deepEqual(store.candles.at(-1), { candle: full, isFinal: true });
   } finally {
     await system.shutdown();
   }

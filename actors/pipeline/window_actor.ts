@@ -18,6 +18,8 @@ export type WindowMsg =
 export interface ClosedWindow {
   windowStart: number;
   windowEnd: number;
+  /** Its candle from every trade this actor saw. */
+  candle: Candle;
 }
 
 /** The answer to every window message. */
@@ -97,9 +99,10 @@ class WindowActor implements Actor<WindowMsg> {
     const closedCandles = this.windows.closeDue(
       quiet ? msg.now : Number.NEGATIVE_INFINITY,
     );
-    const closed = closedCandles.map((c) => ({
-      windowStart: c.windowStart,
-      windowEnd: c.windowEnd,
+    const closed = closedCandles.map((candle) => ({
+      windowStart: candle.windowStart,
+      windowEnd: candle.windowEnd,
+      candle,
     }));
     const provisional = msg.type === "tick" && msg.provisional
       ? this.windows.provisional().filter((c) =>

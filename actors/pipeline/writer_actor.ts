@@ -21,7 +21,14 @@ import { computeCandle } from "../window/mod.ts";
 export type WriterMsg =
   | { type: "trades"; trades: LoggedTrade[] }
   | { type: "candles"; rows: CandleRow[] }
-  | { type: "final"; symbol: string; windowStart: number; windowEnd: number };
+  | {
+    type: "final";
+    symbol: string;
+    windowStart: number;
+    windowEnd: number;
+    /** The window actor's candle, when it saw the window from its start. */
+    candle?: Candle;
+  };
 
 /** What a writer needs. */
 export interface WriterDeps {
@@ -67,8 +74,18 @@ class WriterActor implements Actor<WriterMsg> {
         metrics.candlesEmitted.inc({ state: "provisional" }, msg.rows.length);
         return undefined;
       case "final": {
-        // The stored trades are the truth: a candle rebuilt from them is exact
-        // after replays, late trades and restarts alike.
+        // No final row yet means the window was open at every commit, so every
+        // trade of it came after this incarnation's start offset: the window
+        // actor saw them all and its (exact) candle is the stored trades' candle.
+        if (
+          msg.candle &&
+          !(await store.hasFinalCandle(msg.symbol, msg.windowStart))
+        ) {
+          await store.writeCandles([{ candle: msg.candle, isFinal: true }]);
+          metrics.candlesEmitted.inc({ state: "final" });
+          return msg.candle;
+        }
+        // Otherwise (a replay, a late trade) the stored trades are the truth.
         const trades = await store.readTrades(
           msg.symbol,
           msg.windowStart,
@@ -92,17 +109,26 @@ class WriterActor implements Actor<WriterMsg> {
 /** Messages of the writers' supervisor. */
 export type WritersMsg = { type: "refs" };
 
+/** The refs of the writers, by role. */
+export interface WriterRefs {
+  trades: ActorRef<WriterMsg>[];
+  candles: ActorRef<WriterMsg>[];
+}
+
 /**
- * A supervisor of `count` writers; ask it `{type: "refs"}` for their refs.
+ * A supervisor of `count` raw-trade writers and `candleCount` candle
+ * writers; ask it `{type: "refs"}` for their refs. Candles have writers of
+ * their own so a final candle never waits behind a queue of raw trades.
  *
  * @example
  * ```ts ignore
- * const writers = await system.spawn("writers", writersProps(3, deps));
+ * const writers = await system.spawn("writers", writersProps(4, 2, deps));
  * const pool = new WriterPool(await writers.ask({ type: "refs" }, { timeoutMs: 5000 }));
  * ```
  */
 export function writersProps(
   count: number,
+  candleCount: number,
   deps: WriterDeps,
 ): ActorProps<WritersMsg> {
   return {
@@ -114,11 +140,16 @@ export function writersProps(
       backoff: { minMs: 50, maxMs: 5_000, resetAfterMs: 30_000 },
     },
     factory: (ctx: ActorContext<WritersMsg>) => {
-      const refs: ActorRef<WriterMsg>[] = [];
+      const refs: WriterRefs = { trades: [], candles: [] };
       return {
         async preStart() {
           for (let i = 0; i < count; i++) {
-            refs.push(await ctx.spawn(`writer-${i}`, writerProps(deps)));
+            refs.trades.push(await ctx.spawn(`writer-${i}`, writerProps(deps)));
+          }
+          for (let i = 0; i < candleCount; i++) {
+            refs.candles.push(
+              await ctx.spawn(`candle-writer-${i}`, writerProps(deps)),
+            );
           }
         },
         receive: () => refs,
@@ -134,24 +165,26 @@ export function writersProps(
  *
  * @example
  * ```ts ignore
- * const pool = new WriterPool(refs);
+ * const pool = new WriterPool({ trades: [w0, w1], candles: [c0] });
  * await pool.forSymbol("AAPL").ask({ type: "candles", rows }, { timeoutMs: 60_000 });
  * ```
  */
 export class WriterPool {
-  /** @param refs At least one writer. */
-  constructor(readonly refs: readonly ActorRef<WriterMsg>[]) {
-    if (refs.length === 0) {
-      throw new RangeError("WriterPool needs at least one writer");
+  private next = 0;
+
+  /** @param refs At least one writer of each role. */
+  constructor(readonly refs: WriterRefs) {
+    if (refs.trades.length === 0 || refs.candles.length === 0) {
+      throw new RangeError(
+        "WriterPool needs at least one trade writer and one candle writer",
+      );
     }
   }
 
-  private next = 0;
-
   /** The next writer for a batch of raw trades. */
   forTrades(): ActorRef<WriterMsg> {
-    this.next = (this.next + 1) % this.refs.length;
-    return this.refs[this.next];
+    this.next = (this.next + 1) % this.refs.trades.length;
+    return this.refs.trades[this.next];
   }
 
   /** The writer for one symbol's candles. */
@@ -160,6 +193,6 @@ export class WriterPool {
     for (let i = 0; i < symbol.length; i++) {
       h = (h * 31 + symbol.charCodeAt(i)) | 0;
     }
-    return this.refs[Math.abs(h) % this.refs.length];
+    return this.refs.candles[Math.abs(h) % this.refs.candles.length];
   }
 }

@@ -1,12 +1,13 @@
 /**
  * Exact OHLCV of one symbol's trades in one window, computed so that the same
  * set of trades always gives a bit-identical candle, whatever order they
- * arrived in.
+ * arrived in, incrementally and in constant memory.
  *
  * @module
  */
 
 import type { Candle } from "../trade/types.ts";
+import { ExactSum } from "./exact_sum.ts";
 
 /** Default window size: one minute. */
 export const MINUTE_MS = 60_000;
@@ -91,14 +92,74 @@ export function compareWindowTrades(a: WindowTrade, b: WindowTrade): number {
 }
 
 /**
+ * Running OHLCV of one window: constant memory whatever the trade count.
+ * Open and close are the first and last trade in canonical order; volume
+ * and notional are exact sums, so the result does not depend on the order
+ * trades were added in.
+ *
+ * @example
+ * ```ts
+ * import { CandleAccumulator } from "./candle.ts";
+ * const acc = new CandleAccumulator();
+ * acc.add({ price: 10, volume: 1, timestamp: 30_000, partition: 0, offset: 2 });
+ * acc.add({ price: 12, volume: 3, timestamp: 10_000, partition: 0, offset: 1 });
+ * console.assert(acc.candle("AAPL", 0, 60_000).open === 12);
+ * ```
+ */
+export class CandleAccumulator {
+  count = 0;
+  #first?: WindowTrade;
+  #last?: WindowTrade;
+  #high = -Infinity;
+  #low = Infinity;
+  #volume = new ExactSum();
+  #notional = new ExactSum();
+
+  /** Adds one trade. */
+  add(t: WindowTrade): void {
+    this.count++;
+    if (this.#first === undefined || compareWindowTrades(t, this.#first) < 0) {
+      this.#first = t;
+    }
+    if (this.#last === undefined || compareWindowTrades(t, this.#last) > 0) {
+      this.#last = t;
+    }
+    if (t.price > this.#high) this.#high = t.price;
+    if (t.price < this.#low) this.#low = t.price;
+    this.#volume.add(t.volume);
+    this.#notional.add(t.price * t.volume);
+  }
+
+  /** The candle so far; needs at least one trade. */
+  candle(symbol: string, windowStart: number, sizeMs: number): Candle {
+    if (this.#first === undefined || this.#last === undefined) {
+      throw new EmptyWindowError(symbol, windowStart);
+    }
+    const volume = this.#volume.value();
+    const close = this.#last.price;
+    return {
+      symbol,
+      windowStart,
+      windowEnd: windowStart + sizeMs,
+      open: this.#first.price,
+      high: this.#high,
+      low: this.#low,
+      close,
+      volume,
+      tradeCount: this.count,
+      vwap: volume === 0 ? close : this.#notional.value() / volume,
+    };
+  }
+}
+
+/**
  * Computes the candle of `trades`, which must all lie in
  * `[windowStart, windowStart + sizeMs)`.
  *
- * Volume and VWAP are summed in the canonical order of
- * {@linkcode compareWindowTrades}: float addition is not associative, and
- * summing in arrival order would make a live candle and one recomputed from
- * Cassandra differ in the last bits. When the total volume is 0 (zero-volume
- * price updates), `vwap` is the close price.
+ * Open and close follow the canonical order of {@linkcode compareWindowTrades};
+ * volume and VWAP use exact sums. A live candle and one recomputed from the
+ * trades stored in Cassandra are therefore bit-identical. When the total
+ * volume is 0 (zero-volume price updates), `vwap` is the close price.
  *
  * @throws {EmptyWindowError} when `trades` is empty.
  * @throws {TradeOutsideWindowError} when a trade lies outside the window.
@@ -120,6 +181,7 @@ export function computeCandle(
 ): Candle {
   if (trades.length === 0) throw new EmptyWindowError(symbol, windowStart);
   const windowEnd = windowStart + sizeMs;
+  const acc = new CandleAccumulator();
   for (const t of trades) {
     if (!(t.timestamp >= windowStart && t.timestamp < windowEnd)) {
       throw new TradeOutsideWindowError(
@@ -129,30 +191,7 @@ export function computeCandle(
         t.timestamp,
       );
     }
+    acc.add(t);
   }
-  const sorted = trades.slice().sort(compareWindowTrades);
-  const first = sorted[0];
-  let high = first.price;
-  let low = first.price;
-  let volume = 0;
-  let notional = 0;
-  for (const t of sorted) {
-    if (t.price > high) high = t.price;
-    if (t.price < low) low = t.price;
-    volume += t.volume;
-    notional += t.price * t.volume;
-  }
-  const close = sorted[sorted.length - 1].price;
-  return {
-    symbol,
-    windowStart,
-    windowEnd,
-    open: first.price,
-    high,
-    low,
-    close,
-    volume,
-    tradeCount: sorted.length,
-    vwap: volume === 0 ? close : notional / volume,
-  };
+  return acc.candle(symbol, windowStart, sizeMs);
 }

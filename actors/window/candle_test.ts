@@ -87,8 +87,8 @@ Deno.test("computeCandle: zero total volume gives vwap = close", () => {
   assert.equal(c.volume, 0);
 });
 
-Deno.test("computeCandle: summing order matters for floats, and the canonical order fixes it", () => {
-  // Arrival-order sums differ in the last bit...
+Deno.test("computeCandle: sums are exact, so arrival order cannot change them", () => {
+  // Plain sums differ in the last bit by order...
   assert.notEqual((0.1 + 0.2) + 0.3, 0.1 + (0.2 + 0.3));
   const a = {
     price: 1,
@@ -115,7 +115,11 @@ Deno.test("computeCandle: summing order matters for floats, and the canonical or
   const one = computeCandle("X", T0, [a, b, c]);
   const other = computeCandle("X", T0, [c, b, a]);
   assert.deepEqual(one, other);
-  assert.equal(one.volume, (0.1 + 0.2) + 0.3);
+  assert.equal(
+    one.volume,
+    0.6,
+    "the correctly rounded sum, not (0.1 + 0.2) + 0.3",
+  );
 });
 
 Deno.test("computeCandle is bit-identical for any permutation of the same trades", () => {

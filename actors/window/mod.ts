@@ -16,6 +16,7 @@
 
 export type { Candle } from "../trade/types.ts";
 export {
+  CandleAccumulator,
   compareWindowTrades,
   computeCandle,
   EmptyWindowError,
@@ -24,6 +25,7 @@ export {
   windowStartOf,
   type WindowTrade,
 } from "./candle.ts";
+export { ExactSum } from "./exact_sum.ts";
 export {
   type AddResult,
   InvalidWindowTradeError,

@@ -8,7 +8,7 @@
 
 import type { Candle } from "../trade/types.ts";
 import {
-  computeCandle,
+  CandleAccumulator,
   MINUTE_MS,
   windowStartOf,
   type WindowTrade,
@@ -26,10 +26,10 @@ export interface SymbolWindowsOptions {
 }
 
 /**
- * What {@linkcode SymbolWindows.add} did with a trade: `"duplicate"` when the
- * same Kafka record (partition, offset) is already held, e.g. after a re-read.
+ * What {@linkcode SymbolWindows.add} did with a trade. Each Kafka record must
+ * be offered once: the partition actor drops re-reads by offset.
  */
-export type AddResult = "accepted" | "late" | "duplicate";
+export type AddResult = "accepted" | "late";
 
 /** Thrown for window options that cannot work. */
 export class WindowOptionsError extends Error {
@@ -53,9 +53,9 @@ export class InvalidWindowTradeError extends Error {
 }
 
 interface OpenWindow {
-  trades: WindowTrade[];
-  /** `partition:offset` of every held trade, to refuse duplicates. */
-  keys: Set<string>;
+  acc: CandleAccumulator;
+  /** Smallest offset held per partition: what a commit must not pass. */
+  minOffset: Map<number, number>;
 }
 
 /**
@@ -69,8 +69,8 @@ interface OpenWindow {
  * - a trade for a finalized window is `"late"` and changes nothing, not even
  *   the watermark.
  *
- * Only a high-water mark of finalized windows is kept, so memory is bounded
- * by the open windows' trades.
+ * Open windows keep running totals, not trades, and only a high-water mark
+ * of finalized windows is kept: memory does not grow with the trade rate.
  *
  * @example
  * ```ts
@@ -131,16 +131,16 @@ export class SymbolWindows {
     }
     const start = windowStartOf(t.timestamp, this.sizeMs);
     if (this.isFinalized(start)) return "late";
-    const key = `${t.partition}:${t.offset}`;
     let w = this.#open.get(start);
     if (w === undefined) {
-      w = { trades: [], keys: new Set() };
+      w = { acc: new CandleAccumulator(), minOffset: new Map() };
       this.#open.set(start, w);
-    } else if (w.keys.has(key)) {
-      return "duplicate";
     }
-    w.trades.push(t);
-    w.keys.add(key);
+    w.acc.add(t);
+    const min = w.minOffset.get(t.partition);
+    if (min === undefined || t.offset < min) {
+      w.minOffset.set(t.partition, t.offset);
+    }
     if (t.timestamp > this.#maxTimestamp) this.#maxTimestamp = t.timestamp;
     return "accepted";
   }
@@ -183,9 +183,9 @@ export class SymbolWindows {
   minOpenOffset(partition?: number): number | undefined {
     let min: number | undefined;
     for (const w of this.#open.values()) {
-      for (const t of w.trades) {
-        if (partition !== undefined && t.partition !== partition) continue;
-        if (min === undefined || t.offset < min) min = t.offset;
+      for (const [p, offset] of w.minOffset) {
+        if (partition !== undefined && p !== partition) continue;
+        if (min === undefined || offset < min) min = offset;
       }
     }
     return min;
@@ -216,7 +216,6 @@ export class SymbolWindows {
 
   #candleOf(start: number): Candle {
     // Only called for open windows, which hold at least one trade.
-    const w = this.#open.get(start)!;
-    return computeCandle(this.symbol, start, w.trades, this.sizeMs);
+    return this.#open.get(start)!.acc.candle(this.symbol, start, this.sizeMs);
   }
 }

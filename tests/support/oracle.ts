@@ -1,9 +1,11 @@
 /**
  * An independent brute-force OHLCV oracle for integration tests: the
- * candles a set of trades must produce, written without the pipeline's code.
+ * candles a set of trades must produce, written without the pipeline's code
+ * (sums in exact BigInt arithmetic, rounded once).
  *
  * @module
  */
+import { referenceSum } from "../../actors/window/_test_utils.ts";
 
 /** A trade as the oracle needs it; `seq` orders same-millisecond trades. */
 export interface OracleTrade {
@@ -35,21 +37,22 @@ export function oracleCandles(
   for (const t of trades) {
     const start = Math.floor(t.t / 60_000) * 60_000;
     const key = `${t.symbol}|${start}`;
-    groups.set(key, [...(groups.get(key) ?? []), t]);
+    let group = groups.get(key);
+    if (!group) groups.set(key, group = []);
+    group.push(t);
   }
   const out = new Map<string, OracleCandle>();
   for (const [key, group] of groups) {
     group.sort((a, b) => a.t - b.t || a.seq - b.seq);
-    let volume = 0;
-    let pv = 0;
     let high = -Infinity;
     let low = Infinity;
     for (const t of group) {
-      volume += t.v;
-      pv += t.p * t.v;
       high = Math.max(high, t.p);
       low = Math.min(low, t.p);
     }
+    // Exact sums rounded once (BigInt reference), independent of any order.
+    const volume = referenceSum(group.map((t) => t.v));
+    const pv = referenceSum(group.map((t) => t.p * t.v));
     out.set(key, {
       symbol: group[0].symbol,
       windowStart: Number(key.split("|")[1]),
