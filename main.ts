@@ -105,6 +105,7 @@ export async function startApp(
     groupId: config.kafkaGroupId,
     topic: config.tradesTopic,
     concurrency: 8,
+    sessionTimeoutMs: config.kafkaSessionTimeoutMs,
     logger,
   });
 

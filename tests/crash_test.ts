@@ -11,6 +11,7 @@ import { startFeedServer } from "../actors/feed/mod.ts";
 import { silentLogger } from "../runtime/mod.ts";
 import { startApp as startInProcess } from "../main.ts";
 import { freePort, startApp } from "./support/app_process.ts";
+import { fastPastClock } from "./support/clocks.ts";
 import { pipelineEnv, verifyEndState } from "./support/end_state.ts";
 import {
   createTopics,
@@ -19,17 +20,6 @@ import {
   testCassandra,
   testKafka,
 } from "./support/servers.ts";
-
-/**
- * Event time 10x faster than real time, starting 30 minutes back: it stays
- * in the past for the whole test, so every window closes by watermark or as
- * soon as its symbol falls quiet.
- */
-function fastPastClock(): { now(): number } {
-  const start = Date.now();
-  const base = start - 30 * 60_000;
-  return { now: () => base + (Date.now() - start) * 10 };
-}
 
 async function isolatedRun(id: string, symbols: string[]) {
   const env = pipelineEnv(id, symbols);

@@ -261,6 +261,7 @@ async function main(): Promise<void> {
     ...env,
     FINNHUB_URL: `ws://127.0.0.1:${feedPort}`,
     WINDOW_LATENESS_MS: String(LATENESS_MS),
+    KAFKA_SESSION_TIMEOUT_MS: "30000",
     PROVISIONAL_INTERVAL_MS: "2000",
   });
   const pid = app.pid;

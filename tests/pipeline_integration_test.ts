@@ -44,7 +44,14 @@ Deno.test({
       onTrades: (trades) => sent.push(...(trades as Record<string, unknown>[])),
     });
     const cassandra = await testCassandra();
-    const app = await startApp({ ...env, FINNHUB_URL: feed.url });
+    // A token as the real Finnhub needs: it must reach the feed's URL and nothing else.
+    const token = `tok${id}secret`;
+    const app = await startApp({
+      ...env,
+      FINNHUB_URL: feed.url,
+      FINNHUB_TOKEN: token,
+      LOG_LEVEL: "info",
+    });
     try {
       await waitFor(
         () => feed.stats().tradesSent >= 3000,
@@ -83,7 +90,26 @@ Deno.test({
         late > 0,
         `some trades arrived late and were still counted (${late})`,
       );
+      const metricsText =
+        await (await fetch(`http://127.0.0.1:${app.metricsPort}/metrics`))
+          .text();
       assert.equal(await app.stop(), 0, "SIGTERM stops the app cleanly");
+      assert.ok(
+        app.output().includes("feed connected"),
+        "the app logged its connection",
+      );
+      assert.ok(
+        !app.output().includes(token),
+        "the token never appears in logs",
+      );
+      assert.ok(
+        !metricsText.includes(token),
+        "the token never appears in metrics",
+      );
+      assert.ok(
+        !report.dlq.some((l) => JSON.stringify(l).includes(token)),
+        "nor in dead letters",
+      );
     } finally {
       await app.kill();
       await feed.close();

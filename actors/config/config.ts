@@ -21,6 +21,8 @@ export interface Config {
   kafkaBrokers: string[];
   kafkaClientId: string;
   kafkaGroupId: string;
+  /** A member silent this long loses its partitions to the others. */
+  kafkaSessionTimeoutMs: number;
   tradesTopic: string;
   dlqTopic: string;
   cassandraContactPoints: string[];
@@ -105,6 +107,11 @@ const SPECS = {
     schema: list,
     fallback: "127.0.0.1:9092",
     example: "127.0.0.1:9092",
+  },
+  KAFKA_SESSION_TIMEOUT_MS: {
+    schema: int(6_000, 300_000),
+    fallback: "30000",
+    example: "30000",
   },
   KAFKA_CLIENT_ID: {
     schema: z.string().min(1),
@@ -236,6 +243,7 @@ export function loadConfig(
     kafkaBrokers: must("KAFKA_BROKERS") as string[],
     kafkaClientId: must("KAFKA_CLIENT_ID") as string,
     kafkaGroupId: must("KAFKA_GROUP_ID") as string,
+    kafkaSessionTimeoutMs: must("KAFKA_SESSION_TIMEOUT_MS") as number,
     tradesTopic: must("TRADES_TOPIC") as string,
     dlqTopic: must("DLQ_TOPIC") as string,
     cassandraContactPoints: must("CASSANDRA_CONTACT_POINTS") as string[],

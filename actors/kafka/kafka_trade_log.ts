@@ -146,6 +146,8 @@ export interface SourceSettings {
   topic: string;
   /** How many partitions' batches may be handled at once. */
   concurrency: number;
+  /** A member silent this long loses its partitions to the others. */
+  sessionTimeoutMs: number;
   logger: Logger;
 }
 
@@ -174,8 +176,8 @@ export class KafkaTradeSource implements TradeSource {
       // Low waits keep end-to-end latency in milliseconds, not the 5 s default.
       maxWaitTimeInMs: 20,
       minBytes: 1,
-      // A crashed member's partitions move after this long: keep failover quick.
-      sessionTimeout: 10_000,
+      // Shorter moves a crashed member's partitions sooner; longer keeps a busy one in the group.
+      sessionTimeout: settings.sessionTimeoutMs,
       heartbeatInterval: 3_000,
       allowAutoTopicCreation: false,
     });

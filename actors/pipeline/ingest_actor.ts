@@ -12,6 +12,9 @@ import type { PipelineMetrics } from "../metrics/mod.ts";
 import { parseFeedMessage, toDeadLetter, validateTrade } from "../trade/mod.ts";
 import type { DeadLetter, Trade } from "../trade/types.ts";
 
+/** Trades per Kafka send: about 300 KB, well under the broker's 1 MB default. */
+const MAX_SEND = 2000;
+
 /** Messages of the ingest actor. */
 export type IngestMsg =
   | { type: "connect" }
@@ -286,10 +289,10 @@ class IngestActor implements Actor<IngestMsg> {
     if (
       this.sending || (this.buffer.length === 0 && this.letters.length === 0)
     ) return;
-    const trades = this.buffer;
-    const letters = this.letters;
-    this.buffer = [];
-    this.letters = [];
+    // One send at a time, each under the broker's message-size limit; the
+    // rest waits its turn (and a failed send retries only its own chunk).
+    const trades = this.buffer.splice(0, MAX_SEND);
+    const letters = this.letters.splice(0, MAX_SEND);
     const { producer, metrics } = this.deps;
     const started = performance.now();
     this.sending = (async () => {

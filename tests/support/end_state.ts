@@ -38,6 +38,8 @@ export function pipelineEnv(id: string, symbols: string[]): PipelineEnv {
     COMMIT_INTERVAL_MS: "200",
     PROVISIONAL_INTERVAL_MS: "1000",
     LOG_LEVEL: "warn",
+    // Quick failover for the crash and scale-out tests.
+    KAFKA_SESSION_TIMEOUT_MS: "10000",
   };
 }
 

@@ -11,6 +11,7 @@
  * @module
  */
 export * from "./app_process.ts";
+export * from "./clocks.ts";
 export * from "./end_state.ts";
 export * from "./oracle.ts";
 export * from "./servers.ts";
