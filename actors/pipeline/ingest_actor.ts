@@ -67,7 +67,7 @@ export function ingestProps(deps: IngestDeps): ActorProps<IngestMsg> {
   return {
     kind: "ingest",
     // Counted in frames: a busy feed sends a few thousand trades per frame.
-    mailbox: { capacity: 256, overflow: "drop-oldest" },
+    mailbox: { capacity: 64, overflow: "drop-oldest" },
     shutdownTimeoutMs: 15_000,
     factory: (ctx) => new IngestActor(deps, ctx),
   };
