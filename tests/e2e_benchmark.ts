@@ -251,12 +251,22 @@ async function main(): Promise<void> {
   ]);
   let offered = 0;
   const feedPort = freePort();
-  let feed = await startFeedServer({
-    port: feedPort,
-    symbols,
-    ratePerSec: 1,
-    seed: 5,
-  });
+  // The feed is restarted on one port at each new rate; the app reconnects.
+  let seed = 0;
+  const feedAt = (ratePerSec: number, count = false) =>
+    startFeedServer({
+      port: feedPort,
+      symbols,
+      ratePerSec,
+      seed: ++seed,
+      batchIntervalMs: 20,
+      onTrades: count ? (t) => offered += t.length : undefined,
+    });
+  let feed = await feedAt(1);
+  const switchFeed = async (ratePerSec: number, count = false) => {
+    await feed.close();
+    feed = await feedAt(ratePerSec, count);
+  };
   const app = await startApp({
     ...env,
     FINNHUB_URL: `ws://127.0.0.1:${feedPort}`,
@@ -274,16 +284,8 @@ async function main(): Promise<void> {
           i + 1
         }/${RATES.length}: feed at ${rate} trades/s for ${STEP_S} s`,
       );
-      await feed.close();
       const sentBefore = offered;
-      feed = await startFeedServer({
-        port: feedPort,
-        symbols,
-        ratePerSec: rate,
-        seed: 5 + i,
-        batchIntervalMs: 20,
-        onTrades: (t) => offered += t.length,
-      });
+      await switchFeed(rate, true);
       const before = histogram(
         await scrape(app.metricsPort),
         "tickline_e2e_latency_seconds",
@@ -296,13 +298,7 @@ async function main(): Promise<void> {
         peakRss = Math.max(peakRss, rssOf(pid));
         await new Promise((r) => setTimeout(r, 250));
       }
-      await feed.close();
-      feed = await startFeedServer({
-        port: feedPort,
-        symbols,
-        ratePerSec: 1,
-        seed: 99,
-      });
+      await switchFeed(1);
       const sent = offered - sentBefore;
       // Drain: wait until everything sent in the step is durably written (bounded).
       let after = histogram(
@@ -359,25 +355,12 @@ async function main(): Promise<void> {
       }`,
     );
     await new Promise((r) => setTimeout(r, boundary - 5000 - Date.now()));
-    await feed.close();
-    feed = await startFeedServer({
-      port: feedPort,
-      symbols,
-      ratePerSec: 2500,
-      seed: 55,
-      batchIntervalMs: 20,
-    });
+    await switchFeed(2500);
     busy.push([boundary - 5000, boundary + LATENESS_MS + 5000]);
     await new Promise((r) =>
       setTimeout(r, boundary + LATENESS_MS + 5000 - Date.now())
     );
-    await feed.close();
-    feed = await startFeedServer({
-      port: feedPort,
-      symbols,
-      ratePerSec: 1,
-      seed: 97,
-    });
+    await switchFeed(1);
     await new Promise((r) => setTimeout(r, 2000));
     const finalLags = await finalCandleLags(symbols, busy);
 
@@ -386,27 +369,14 @@ async function main(): Promise<void> {
     progress(
       `overload: feed at ${overload} trades/s (10x saturation) for ${STEP_S} s; sampling RSS`,
     );
-    await feed.close();
-    feed = await startFeedServer({
-      port: feedPort,
-      symbols,
-      ratePerSec: overload,
-      seed: 77,
-      batchIntervalMs: 20,
-    });
+    await switchFeed(overload);
     const rss: number[] = [];
     const overEnd = Date.now() + STEP_S * 1000;
     while (Date.now() < overEnd) {
       rss.push(rssOf(pid));
       await new Promise((r) => setTimeout(r, 500));
     }
-    await feed.close();
-    feed = await startFeedServer({
-      port: feedPort,
-      symbols,
-      ratePerSec: 1,
-      seed: 98,
-    });
+    await switchFeed(1);
     const dropped = await scrapeSum(
       app.metricsPort,
       "tickline_actor_dropped_messages_total",

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import type { Candle } from "../../actors/trade/types.ts";
 import { referenceSum } from "../../actors/window/_test_utils.ts";
 
 /** A trade as the oracle needs it; `seq` orders same-millisecond trades. */
@@ -17,17 +18,7 @@ export interface OracleTrade {
 }
 
 /** The candle of one symbol and minute. */
-export interface OracleCandle {
-  symbol: string;
-  windowStart: number;
-  open: number;
-  high: number;
-  low: number;
-  close: number;
-  volume: number;
-  tradeCount: number;
-  vwap: number;
-}
+export type OracleCandle = Omit<Candle, "windowEnd">;
 
 /** Candles per `symbol|windowStart`. */
 export function oracleCandles(

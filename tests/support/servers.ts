@@ -6,6 +6,7 @@
  */
 import cassandra from "cassandra-driver";
 import { Kafka, logLevel } from "kafkajs";
+import type { Candle } from "../../actors/trade/types.ts";
 
 /** Kafka as started by `deno task infra:up`. */
 export const KAFKA_BROKERS = [
@@ -180,18 +181,7 @@ export async function storedTrades(
 }
 
 /** A stored candle. */
-export interface CandleRowRead {
-  symbol: string;
-  windowStart: number;
-  open: number;
-  high: number;
-  low: number;
-  close: number;
-  volume: number;
-  tradeCount: number;
-  vwap: number;
-  isFinal: boolean;
-}
+export type CandleRowRead = Omit<Candle, "windowEnd"> & { isFinal: boolean };
 
 /** All stored candles of `symbols` in the months touched by `[from, to]`. */
 export async function storedCandles(
