@@ -7,7 +7,7 @@
 
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
-import { renderLocalAlertmanagerConfig } from "../infra/local/prometheus.ts";
+import { renderAlertmanagerConfig } from "../alerts/mod.ts";
 
 const repo = (path: string) =>
   fileURLToPath(new URL(`../${path}`, import.meta.url));
@@ -71,12 +71,9 @@ Deno.test({
     try {
       const secret = `${dir}/slack_webhook_url`;
       await Deno.writeTextFile(secret, "http://127.0.0.1:9/");
-      const source = await Deno.readTextFile(repo("alerts/alertmanager.yml"));
-      const rendered = renderLocalAlertmanagerConfig(
-        source,
-        repo("alerts"),
-        secret,
-      );
+      const rendered = await renderAlertmanagerConfig({
+        webhookUrlFile: secret,
+      });
       const apiUrlFiles = rendered.split("\n").filter((line) =>
         /^\s*-?\s*api_url_file:/.test(line)
       );
@@ -92,39 +89,4 @@ Deno.test({
       await Deno.remove(dir, { recursive: true });
     }
   },
-});
-
-Deno.test("smoke config: local Alertmanager rendering swaps the secret path and anchors templates", () => {
-  const source = [
-    "templates:",
-    "  - templates/*.tmpl",
-    "  - '/abs/x.tmpl'",
-    "route:",
-    "  receiver: s",
-    "receivers:",
-    "  - name: s",
-    "    slack_configs:",
-    "      - api_url_file: /run/secrets/slack_webhook_url",
-    "        channel: '#x'",
-  ].join("\n");
-  const out = renderLocalAlertmanagerConfig(
-    source,
-    "/repo/alerts",
-    "/repo/.local/secrets/slack_webhook_url",
-  );
-  assert.equal(
-    out,
-    [
-      "templates:",
-      '  - "/repo/alerts/templates/*.tmpl"',
-      "  - '/abs/x.tmpl'",
-      "route:",
-      "  receiver: s",
-      "receivers:",
-      "  - name: s",
-      "    slack_configs:",
-      '      - api_url_file: "/repo/.local/secrets/slack_webhook_url"',
-      "        channel: '#x'",
-    ].join("\n"),
-  );
 });

@@ -6,7 +6,8 @@
  * @module
  */
 
-import { dirname, isAbsolute, join } from "node:path";
+import { renderAlertmanagerConfig } from "../../alerts/mod.ts";
+import { dirname, join } from "node:path";
 import type { InfraConfig } from "./config.ts";
 import type { Launch, ServerSpec } from "./server.ts";
 
@@ -43,49 +44,6 @@ async function httpOk(url: string): Promise<boolean> {
   } catch {
     return false;
   }
-}
-
-/**
- * Rewrites an Alertmanager config for a local run: every `api_url_file` points
- * at `secretFile`, and relative `templates` entries become absolute (resolved
- * against `sourceDir`) so the copy works from any folder.
- *
- * @example
- * ```ts
- * import { renderLocalAlertmanagerConfig } from "./prometheus.ts";
- * renderLocalAlertmanagerConfig(
- *   "templates:\n  - templates/*.tmpl\nreceivers:\n  - name: s\n    slack_configs:\n      - api_url_file: /run/secrets/x\n",
- *   "/repo/alerts",
- *   "/repo/.local/secrets/slack_webhook_url",
- * );
- * ```
- */
-export function renderLocalAlertmanagerConfig(
-  source: string,
-  sourceDir: string,
-  secretFile: string,
-): string {
-  const lines = source.split("\n");
-  let inTemplates = false;
-  return lines.map((line) => {
-    const apiUrlFile = /^(\s*-?\s*api_url_file:\s*).*$/.exec(line);
-    if (apiUrlFile) return `${apiUrlFile[1]}${JSON.stringify(secretFile)}`;
-    if (/^templates:\s*$/.test(line)) {
-      inTemplates = true;
-      return line;
-    }
-    if (inTemplates) {
-      const item = /^(\s*-\s*)(["']?)([^"'#]+?)\2(\s*(#.*)?)$/.exec(line);
-      if (item) {
-        const path = item[3].trim();
-        return isAbsolute(path)
-          ? line
-          : `${item[1]}${JSON.stringify(join(sourceDir, path))}${item[4]}`;
-      }
-      if (/^\S/.test(line)) inTemplates = false;
-    }
-    return line;
-  }).join("\n");
 }
 
 /**
@@ -162,17 +120,17 @@ export function alertmanagerServer(
         mode: 0o600,
       });
       const sourcePath = new URL(ALERTMANAGER_CONFIG).pathname;
-      const source = await Deno.readTextFile(sourcePath).catch(() => {
+      const text = await renderAlertmanagerConfig({
+        webhookUrlFile: secretFile,
+        sourceFile: sourcePath,
+      }).catch((e) => {
         console.warn(
-          `[infra] ${sourcePath} is missing; Alertmanager starts with a minimal fallback config`,
+          `[infra] ${sourcePath} cannot be rendered (${e}); Alertmanager starts with a minimal fallback config`,
         );
         return FALLBACK_ALERTMANAGER_YML;
       });
       const rendered = join(confDir, "alertmanager.yml");
-      await Deno.writeTextFile(
-        rendered,
-        renderLocalAlertmanagerConfig(source, dirname(sourcePath), secretFile),
-      );
+      await Deno.writeTextFile(rendered, text);
       return {
         command: binary,
         args: [
