@@ -22,12 +22,12 @@ import {
   scrapeMetric,
   startApp,
 } from "./support/app_process.ts";
-import { pipelineEnv } from "./support/end_state.ts";
+import { createRunTopics, pipelineEnv } from "./support/end_state.ts";
 import {
-  createTopics,
   deleteTopics,
   runId,
   testKafka,
+  waitUntil,
 } from "./support/servers.ts";
 
 // The alert's `for: 10s` plus 1s scrape/eval, 1s group_wait and slack on a busy 2-core box.
@@ -35,27 +35,6 @@ const FIRING_WITHIN_MS = 90_000;
 // The app's reconnect back-off is random up to 30 s, then the same alert path as above.
 const RESOLVED_WITHIN_MS = 120_000;
 const PROMETHEUS_SEES_APP_MS = 30_000;
-
-/** Raised when a bounded wait in this test runs out. */
-class WaitTimeoutError extends Error {
-  /** @param what what was awaited; @param ms for how long */
-  constructor(what: string, ms: number) {
-    super(`timed out after ${ms} ms waiting for ${what}`);
-    this.name = "WaitTimeoutError";
-  }
-}
-
-async function waitUntil(
-  check: () => Promise<boolean>,
-  timeoutMs: number,
-  what: string,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check().catch(() => false))) {
-    if (Date.now() > deadline) throw new WaitTimeoutError(what, timeoutMs);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 /** Values of an instant PromQL query (empty when it has no series). */
 async function promValues(
@@ -98,10 +77,7 @@ Deno.test({
     const symbols = [`AL${id}A`, `BINANCE:AL${id}B`];
     const env = pipelineEnv(id, symbols);
     const kafka = testKafka();
-    await createTopics(kafka, [
-      { topic: env.TRADES_TOPIC, numPartitions: 1 },
-      { topic: env.DLQ_TOPIC, numPartitions: 1 },
-    ]);
+    await createRunTopics(kafka, env, 1);
     // The sink answers on any path, so a random path segment plays the part of
     // the secret in a real Slack webhook URL and can be looked for in outputs.
     const slack = startSlackSink();

@@ -12,24 +12,17 @@ import { silentLogger } from "../runtime/mod.ts";
 import { startApp as startInProcess } from "../main.ts";
 import { freePort, startApp } from "./support/app_process.ts";
 import { fastPastClock } from "./support/clocks.ts";
-import { pipelineEnv, verifyEndState } from "./support/end_state.ts";
 import {
-  createTopics,
+  createRunTopics,
+  pipelineEnv,
+  verifyEndState,
+} from "./support/end_state.ts";
+import {
   deleteTopics,
   runId,
   testCassandra,
   testKafka,
 } from "./support/servers.ts";
-
-async function isolatedRun(id: string, symbols: string[]) {
-  const env = pipelineEnv(id, symbols);
-  const kafka = testKafka();
-  await createTopics(kafka, [
-    { topic: env.TRADES_TOPIC, numPartitions: 3 },
-    { topic: env.DLQ_TOPIC, numPartitions: 1 },
-  ]);
-  return { env, kafka };
-}
 
 Deno.test({
   name:
@@ -39,7 +32,9 @@ Deno.test({
   async fn() {
     const id = runId();
     const symbols = [`CR${id}A`, `CR${id}B`, `BINANCE:CR${id}C`];
-    const { env, kafka } = await isolatedRun(id, symbols);
+    const env = pipelineEnv(id, symbols);
+    const kafka = testKafka();
+    await createRunTopics(kafka, env);
     const feed = await startFeedServer({
       port: 0,
       symbols,
@@ -86,7 +81,9 @@ Deno.test({
   async fn() {
     const id = runId();
     const symbols = [`SV${id}A`, `SV${id}B`];
-    const { env, kafka } = await isolatedRun(id, symbols);
+    const env = pipelineEnv(id, symbols);
+    const kafka = testKafka();
+    await createRunTopics(kafka, env);
     const feed = await startFeedServer({
       port: 0,
       symbols,

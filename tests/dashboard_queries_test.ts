@@ -21,13 +21,17 @@ import {
   type PanelQuery,
 } from "../dashboards/mod.ts";
 import { type AppProcess, startApp } from "./support/app_process.ts";
-import { pipelineEnv, verifyEndState } from "./support/end_state.ts";
 import {
-  createTopics,
+  createRunTopics,
+  pipelineEnv,
+  verifyEndState,
+} from "./support/end_state.ts";
+import {
   deleteTopics,
   runId,
   testCassandra,
   testKafka,
+  waitUntil,
 } from "./support/servers.ts";
 
 const TRADES = 1500;
@@ -36,27 +40,6 @@ const TRADES = 1500;
 const SPAN_MS = 4 * 60_000;
 const RATE_PER_SEC = 300;
 const PROMETHEUS_WARMUP_MS = 60_000;
-
-/** Raised when a bounded wait in this test runs out. */
-class WaitTimeoutError extends Error {
-  /** @param what what was awaited; @param ms for how long */
-  constructor(what: string, ms: number) {
-    super(`timed out after ${ms} ms waiting for ${what}`);
-    this.name = "WaitTimeoutError";
-  }
-}
-
-async function waitUntil(
-  check: () => Promise<boolean>,
-  timeoutMs: number,
-  what: string,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check().catch(() => false))) {
-    if (Date.now() > deadline) throw new WaitTimeoutError(what, timeoutMs);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 /**
  * Event time that starts SPAN_MS in the past and reaches the present when the
@@ -123,10 +106,7 @@ Deno.test({
     const symbols = [`DQ${id}A`, `DQ${id}B`, `BINANCE:DQ${id}C`];
     const env = pipelineEnv(id, symbols);
     const kafka = testKafka();
-    await createTopics(kafka, [
-      { topic: env.TRADES_TOPIC, numPartitions: 3 },
-      { topic: env.DLQ_TOPIC, numPartitions: 1 },
-    ]);
+    await createRunTopics(kafka, env);
     const sent: SentTrade[] = [];
     const feed = await startFeedServer({
       port: 0,

@@ -12,7 +12,7 @@
 import cassandra from "cassandra-driver";
 import { startFeedServer } from "../actors/feed/mod.ts";
 import { freePort, startApp } from "./support/app_process.ts";
-import { pipelineEnv } from "./support/end_state.ts";
+import { createRunTopics, pipelineEnv } from "./support/end_state.ts";
 import {
   createTopics,
   deleteTopics,
@@ -245,10 +245,7 @@ async function main(): Promise<void> {
   );
   const env = pipelineEnv(id, symbols);
   const kafka = testKafka();
-  await createTopics(kafka, [
-    { topic: env.TRADES_TOPIC, numPartitions: 3 },
-    { topic: env.DLQ_TOPIC, numPartitions: 1 },
-  ]);
+  await createRunTopics(kafka, env);
   let offered = 0;
   const feedPort = freePort();
   // The feed is restarted on one port at each new rate; the app reconnects.

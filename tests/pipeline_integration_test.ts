@@ -9,13 +9,17 @@ import assert from "node:assert/strict";
 import { startFeedServer } from "../actors/feed/mod.ts";
 import { validateTrade } from "../actors/trade/mod.ts";
 import { scrapeMetric, startApp } from "./support/app_process.ts";
-import { pipelineEnv, verifyEndState } from "./support/end_state.ts";
 import {
-  createTopics,
+  createRunTopics,
+  pipelineEnv,
+  verifyEndState,
+} from "./support/end_state.ts";
+import {
   deleteTopics,
   runId,
   testCassandra,
   testKafka,
+  waitUntil,
 } from "./support/servers.ts";
 
 Deno.test({
@@ -28,10 +32,7 @@ Deno.test({
     const symbols = [`IT${id}A`, `IT${id}B`, `IT${id}C`, `BINANCE:IT${id}D`];
     const env = pipelineEnv(id, symbols);
     const kafka = testKafka();
-    await createTopics(kafka, [
-      { topic: env.TRADES_TOPIC, numPartitions: 3 },
-      { topic: env.DLQ_TOPIC, numPartitions: 1 },
-    ]);
+    await createRunTopics(kafka, env);
     const sent: Record<string, unknown>[] = [];
     const feed = await startFeedServer({
       port: 0,
@@ -53,7 +54,7 @@ Deno.test({
       LOG_LEVEL: "info",
     });
     try {
-      await waitFor(
+      await waitUntil(
         () => feed.stats().tradesSent >= 3000,
         60_000,
         "feed to send 3000 trades",
@@ -134,16 +135,4 @@ function lateClock(): { now(): number } {
       return ++calls % 37 === 0 ? t - 75_000 : t;
     },
   };
-}
-
-async function waitFor(
-  check: () => boolean,
-  timeoutMs: number,
-  what: string,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }

@@ -9,9 +9,12 @@ import assert from "node:assert/strict";
 import { startFeedServer } from "../actors/feed/mod.ts";
 import { scrapeMetric, startApp } from "./support/app_process.ts";
 import { fastPastClock } from "./support/clocks.ts";
-import { pipelineEnv, verifyEndState } from "./support/end_state.ts";
 import {
-  createTopics,
+  createRunTopics,
+  pipelineEnv,
+  verifyEndState,
+} from "./support/end_state.ts";
+import {
   deleteTopics,
   eventually,
   runId,
@@ -29,10 +32,7 @@ Deno.test({
     const symbols = [`SO${id}A`, `SO${id}B`, `SO${id}C`, `SO${id}D`];
     const env = pipelineEnv(id, symbols);
     const kafka = testKafka();
-    await createTopics(kafka, [
-      { topic: env.TRADES_TOPIC, numPartitions: 3 },
-      { topic: env.DLQ_TOPIC, numPartitions: 1 },
-    ]);
+    await createRunTopics(kafka, env);
     const feed = await startFeedServer({
       port: 0,
       symbols,

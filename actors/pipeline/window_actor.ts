@@ -29,7 +29,6 @@ export interface WindowReport {
   provisional: Candle[];
   /** Smallest offset an open window (or one just closed) still holds, if any. */
   hold: number | undefined;
-  empty: boolean;
 }
 
 /** Settings of a window actor. */
@@ -116,7 +115,6 @@ class WindowActor implements Actor<WindowMsg> {
       closed,
       provisional,
       hold: closed.length > 0 ? holdBefore : this.windows.minOpenOffset(),
-      empty,
     };
   }
 }

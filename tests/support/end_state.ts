@@ -11,6 +11,7 @@ import type { Kafka } from "kafkajs";
 import { oracleCandles, type OracleTrade } from "./oracle.ts";
 import {
   type CandleRowRead,
+  createTopics,
   eventually,
   readTopic,
   storedCandles,
@@ -24,6 +25,21 @@ export interface PipelineEnv extends Record<string, string> {
   DLQ_TOPIC: string;
   KAFKA_GROUP_ID: string;
   FINNHUB_SYMBOLS: string;
+}
+
+/**
+ * Creates the run's trades topic (`partitions` partitions) and its
+ * dead-letter topic (1 partition).
+ */
+export async function createRunTopics(
+  kafka: Kafka,
+  env: PipelineEnv,
+  partitions = 3,
+): Promise<void> {
+  await createTopics(kafka, [
+    { topic: env.TRADES_TOPIC, numPartitions: partitions },
+    { topic: env.DLQ_TOPIC, numPartitions: 1 },
+  ]);
 }
 
 /** Topics, group and fast windows for a run named `id`. */

@@ -232,3 +232,34 @@ export async function eventually(
   }
   return await check();
 }
+
+/** Raised when a bounded wait in a test runs out. */
+export class WaitTimeoutError extends Error {
+  /** @param what what was awaited; @param ms for how long */
+  constructor(what: string, ms: number) {
+    super(`timed out after ${ms} ms waiting for ${what}`);
+    this.name = "WaitTimeoutError";
+  }
+}
+
+/**
+ * Polls `check` (a throw counts as false) until it holds; throws
+ * {@linkcode WaitTimeoutError} naming `what` after `timeoutMs`.
+ *
+ * @example
+ * ```ts ignore
+ * await waitUntil(() => Promise.resolve(feed.stats().tradesSent >= 100), 30_000, "100 trades");
+ * ```
+ */
+export async function waitUntil(
+  check: () => boolean | Promise<boolean>,
+  timeoutMs: number,
+  what: string,
+  everyMs = 250,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await Promise.resolve().then(check).catch(() => false))) {
+    if (Date.now() > deadline) throw new WaitTimeoutError(what, timeoutMs);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
