@@ -12,9 +12,17 @@ export type LogLevel = "debug" | "info" | "warn" | "error";
 
 const RANK: Record<LogLevel, number> = { debug: 0, info: 1, warn: 2, error: 3 };
 
+/** Options of {@linkcode consoleLogger}. */
+export interface ConsoleLoggerOptions {
+  /** Wall-clock source of the timestamp on each line (UNIX ms). Default `Date.now`. */
+  now?: () => number;
+}
+
 /**
  * A logger writing one line per entry to the console, at `level` and above:
- * `LEVEL message {"path":"/app/a",...}`. Errors in fields are rendered as
+ * `2026-01-02T03:04:05.678Z LEVEL message {"path":"/app/a",...}`. Each line
+ * starts with an ISO-8601 UTC timestamp so logs of several processes can be
+ * merged and read against metrics. Errors in fields are rendered as
  * `Name: message` so they survive JSON.
  *
  * @example
@@ -25,17 +33,20 @@ const RANK: Record<LogLevel, number> = { debug: 0, info: 1, warn: 2, error: 3 };
  * log.warn("printed", { path: "/app/a" });
  * ```
  */
-export function consoleLogger(level: LogLevel = "info"): Logger {
+export function consoleLogger(
+  level: LogLevel = "info",
+  options: ConsoleLoggerOptions = {},
+): Logger {
   const min = RANK[level];
+  const now = options.now ?? Date.now;
   const write = (
     lvl: LogLevel,
     msg: string,
     fields?: Record<string, unknown>,
   ) => {
     if (RANK[lvl] < min) return;
-    const line = fields
-      ? `${lvl.toUpperCase()} ${msg} ${renderFields(fields)}`
-      : `${lvl.toUpperCase()} ${msg}`;
+    const head = `${isoTime(now())} ${lvl.toUpperCase()} ${msg}`;
+    const line = fields ? `${head} ${renderFields(fields)}` : head;
     if (lvl === "error") console.error(line);
     else if (lvl === "warn") console.warn(line);
     else console.log(line);
@@ -87,6 +98,11 @@ export function withFields(
     warn: (m, f) => logger.warn(m, merge(f)),
     error: (m, f) => logger.error(m, merge(f)),
   };
+}
+
+function isoTime(ms: number): string {
+  const d = new Date(ms);
+  return Number.isNaN(d.getTime()) ? String(ms) : d.toISOString();
 }
 
 function renderFields(fields: Record<string, unknown>): string {

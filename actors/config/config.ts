@@ -5,6 +5,7 @@
  * @module
  */
 import { z } from "zod";
+import { redactUrl, SecretScrubber } from "./secrets.ts";
 
 /** Where trades come from. */
 export type FeedSource =
@@ -38,7 +39,28 @@ export interface Config {
   metricsHost: string;
   metricsPort: number;
   logLevel: "debug" | "info" | "warn" | "error";
+  /** Trades per second the feed is expected to deliver at peak; sizes the ingest buffer. */
+  ingestRatePerSec: number;
+  /** Bytes of encoded trades the ingest holds while Kafka is slow or down; beyond it the oldest are dropped. */
+  ingestBufferBytes: number;
+  /** A feed frame larger than this is not parsed: it goes to the DLQ as `too_large`. */
+  feedMaxFrameBytes: number;
+  /** How far a trade's time may lie ahead of when it was received (`future_time` beyond). */
+  maxFutureSkewMs: number;
+  /** Bytes of one Kafka produce request; records are split under it. */
+  kafkaMaxRequestBytes: number;
+  /** A produce call still pending after this long is counted as a time-out and makes /readyz fail. */
+  kafkaProduceTimeoutMs: number;
+  /** Bytes of dead letters queued for the DLQ; beyond it new letters are dropped and counted. */
+  dlqBufferBytes: number;
+  /** Characters of the raw input kept in a dead letter. */
+  dlqMaxRawChars: number;
 }
+
+/** Bytes one trade takes in the ingest buffer on average (its encoded Kafka record), for sizing. */
+export const AVERAGE_TRADE_BYTES = 200;
+/** Seconds of trades at the configured rate the default ingest buffer holds through a Kafka outage. */
+export const DEFAULT_INGEST_BUFFER_SECONDS = 90;
 
 /** Thrown when an environment variable holds a value Tickline cannot use. */
 export class ConfigError extends Error {
@@ -180,6 +202,45 @@ const SPECS = {
     example: "0.0.0.0",
   },
   METRICS_PORT: { schema: int(0, 65535), fallback: "9464", example: "9464" },
+  INGEST_RATE_PER_SEC: {
+    schema: int(1, 10_000_000),
+    fallback: "2000",
+    example: "2000",
+  },
+  INGEST_BUFFER_BYTES: {
+    schema: int(1024, 2 ** 40),
+    example: "64000000",
+  },
+  FEED_MAX_FRAME_BYTES: {
+    schema: int(1024, 256 * 1024 * 1024),
+    fallback: String(1024 * 1024),
+    example: "1048576",
+  },
+  MAX_FUTURE_SKEW_MS: {
+    schema: int(0, 86_400_000),
+    fallback: "10000",
+    example: "10000",
+  },
+  KAFKA_MAX_REQUEST_BYTES: {
+    schema: int(16 * 1024, 100 * 1024 * 1024),
+    fallback: "900000",
+    example: "900000",
+  },
+  KAFKA_PRODUCE_TIMEOUT_MS: {
+    schema: int(100, 600_000),
+    fallback: "10000",
+    example: "10000",
+  },
+  DLQ_BUFFER_BYTES: {
+    schema: int(1024, 2 ** 34),
+    fallback: String(16 * 1024 * 1024),
+    example: "16777216",
+  },
+  DLQ_MAX_RAW_CHARS: {
+    schema: int(64, 1024 * 1024),
+    fallback: "4096",
+    example: "4096",
+  },
   LOG_LEVEL: {
     schema: z.enum(["debug", "info", "warn", "error"], {
       error: "must be debug, info, warn or error",
@@ -205,6 +266,8 @@ type Name = keyof typeof SPECS;
 export function loadConfig(
   env: Record<string, string | undefined> = Deno.env.toObject(),
 ): Config {
+  // Values are echoed in errors to help, but never a secret in any of its forms.
+  const scrubber = SecretScrubber.fromEnv(env);
   const read = <N extends Name>(
     name: N,
   ): z.output<(typeof SPECS)[N]["schema"]> | undefined => {
@@ -216,7 +279,9 @@ export function loadConfig(
     const parsed = spec.schema.safeParse(raw);
     if (!parsed.success) {
       const problem = parsed.error.issues[0]?.message ?? "is not valid";
-      const shown = spec.secret ? "the value" : JSON.stringify(raw);
+      const shown = spec.secret
+        ? "the value"
+        : JSON.stringify(scrubber.scrub(redactUrl(raw)));
       throw new ConfigError(name, `${shown} ${problem}`, spec.example);
     }
     return parsed.data as z.output<(typeof SPECS)[N]["schema"]>;
@@ -224,6 +289,12 @@ export function loadConfig(
   const must = <N extends Name>(name: N) => read(name)!;
 
   const token = read("FINNHUB_TOKEN") as string | undefined;
+  const ingestRatePerSec = Math.max(
+    must("INGEST_RATE_PER_SEC") as number,
+    token === undefined && env.FINNHUB_URL === undefined
+      ? must("FEED_RATE") as number
+      : 0,
+  );
   const url = read("FINNHUB_URL") as string | undefined;
   const feed: FeedSource = token !== undefined
     ? { kind: "finnhub", url: url ?? FINNHUB_URL, token }
@@ -259,6 +330,15 @@ export function loadConfig(
     metricsHost: must("METRICS_HOST") as string,
     metricsPort: must("METRICS_PORT") as number,
     logLevel: must("LOG_LEVEL") as Config["logLevel"],
+    ingestRatePerSec,
+    ingestBufferBytes: read("INGEST_BUFFER_BYTES") as number | undefined ??
+      ingestRatePerSec * DEFAULT_INGEST_BUFFER_SECONDS * AVERAGE_TRADE_BYTES,
+    feedMaxFrameBytes: must("FEED_MAX_FRAME_BYTES") as number,
+    maxFutureSkewMs: must("MAX_FUTURE_SKEW_MS") as number,
+    kafkaMaxRequestBytes: must("KAFKA_MAX_REQUEST_BYTES") as number,
+    kafkaProduceTimeoutMs: must("KAFKA_PRODUCE_TIMEOUT_MS") as number,
+    dlqBufferBytes: must("DLQ_BUFFER_BYTES") as number,
+    dlqMaxRawChars: must("DLQ_MAX_RAW_CHARS") as number,
   };
 }
 
@@ -298,9 +378,9 @@ export function feedUrl(feed: FeedSource): string {
 export function describeFeed(feed: FeedSource): string {
   switch (feed.kind) {
     case "finnhub":
-      return `finnhub ${feed.url}`;
+      return `finnhub ${redactUrl(feed.url)}`;
     case "url":
-      return `url ${feed.url}`;
+      return `url ${redactUrl(feed.url)}`;
     case "simulated":
       return `simulated feed on 127.0.0.1:${feed.port} at ${feed.rate} trades/s`;
   }

@@ -36,6 +36,11 @@ export type FeedErrorKind = typeof FEED_ERROR_KINDS[number];
  * union without adding it here fails type checking.
  */
 const REJECT_REASON_SET: Record<RejectReason, true> = {
+  invalid_json: true,
+  invalid_frame: true,
+  binary_frame: true,
+  unknown_type: true,
+  too_large: true,
   not_an_object: true,
   missing_symbol: true,
   invalid_symbol: true,
@@ -48,6 +53,9 @@ const REJECT_REASON_SET: Record<RejectReason, true> = {
   missing_time: true,
   invalid_time: true,
   implausible_time: true,
+  future_time: true,
+  implausible_price: true,
+  implausible_volume: true,
   invalid_conditions: true,
 };
 /** The `reason` label values of `tickline_trades_rejected_total`. */

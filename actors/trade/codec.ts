@@ -11,26 +11,36 @@
  */
 
 import { z } from "zod";
-import type { Trade } from "./types.ts";
+import type { RejectReason, Trade } from "./types.ts";
 import {
   CONDITION_PATTERN,
   MAX_CONDITIONS,
+  MAX_PRICE,
   MAX_SYMBOL_LENGTH,
+  MAX_VOLUME,
   SYMBOL_PATTERN,
   tradeFieldSchemas,
+  validateTrade,
 } from "./validate.ts";
 
-/** Thrown by {@linkcode decodeTrade} for a record that is not a valid trade. */
+/**
+ * Thrown by {@linkcode decodeTrade} for a record that is not a valid trade.
+ * `reason` says which rule it broke, so the consumer side can label the
+ * dead letter (`invalid_json`, `not_an_object`, `invalid_price`, ...).
+ */
 export class TradeDecodeError extends Error {
   override name = "TradeDecodeError";
   /** The start of the offending record, for logs and the dead-letter topic. */
   readonly record: string;
-  constructor(problem: string, record: string) {
+  /** The specific reject reason, as used by the ingest's validation. */
+  readonly reason: RejectReason;
+  constructor(problem: string, record: string, reason: RejectReason) {
     super(
-      `Kafka record is not a valid trade: ${problem}. Skip it (send it to the ` +
-        `dead-letter topic) rather than retrying: the record will not change.`,
+      `Kafka record is not a valid trade (${reason}): ${problem}. Skip it (send ` +
+        `it to the dead-letter topic) rather than retrying: the record will not change.`,
     );
     this.record = record.length > 200 ? `${record.slice(0, 200)}...` : record;
+    this.reason = reason;
   }
 }
 
@@ -117,6 +127,7 @@ export function decodeTrade(value: string | Uint8Array): Trade {
     throw new TradeDecodeError(
       `value is not JSON (${err instanceof Error ? err.message : String(err)})`,
       text,
+      "invalid_json",
     );
   }
   if (isTradeRecord(o)) {
@@ -129,7 +140,32 @@ export function decodeTrade(value: string | Uint8Array): Trade {
       ingestedAt: o.ingestedAt === 0 ? 0 : o.ingestedAt,
     };
   }
-  throw new TradeDecodeError(explain(o), text);
+  throw new TradeDecodeError(explain(o), text, reasonOf(o));
+}
+
+/**
+ * The reject reason of a record the fast path refused: the ingest's own
+ * validation on the record's fields (with no time bounds, which only apply
+ * on receipt), then the record-only field `ingestedAt`.
+ */
+function reasonOf(o: unknown): RejectReason {
+  if (typeof o !== "object" || o === null || Array.isArray(o)) {
+    return "not_an_object";
+  }
+  const r = o as Record<string, unknown>;
+  const checked = validateTrade(
+    { s: r.symbol, p: r.price, t: r.timestamp, v: r.volume, c: r.conditions },
+    {
+      receivedAt: 0,
+      allowZeroVolume: true,
+      minTimestampMs: -Infinity,
+      maxFutureSkewMs: Infinity,
+    },
+  );
+  if (!checked.ok) return checked.reason;
+  // validateTrade takes a null or missing `c`; a record must hold an array.
+  if (!Array.isArray(r.conditions)) return "invalid_conditions";
+  return "invalid_time"; // only ingestedAt is left
 }
 
 /**
@@ -145,10 +181,12 @@ export function isTradeRecord(o: unknown): o is Trade {
     symbol.length > MAX_SYMBOL_LENGTH ||
     !SYMBOL_PATTERN.test(symbol) || symbol.charCodeAt(symbol.length - 1) === 32
   ) return false;
-  if (typeof price !== "number" || !(price > 0) || price === Infinity) {
+  if (typeof price !== "number" || !(price > 0) || !(price <= MAX_PRICE)) {
     return false;
   }
-  if (typeof volume !== "number" || !(volume >= 0) || volume === Infinity) {
+  if (
+    typeof volume !== "number" || !(volume >= 0) || !(volume <= MAX_VOLUME)
+  ) {
     return false;
   }
   if (!Number.isSafeInteger(timestamp)) return false;

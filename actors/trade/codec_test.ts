@@ -8,7 +8,8 @@ import {
   TradeEncodeError,
   tradeRecordSchema,
 } from "./codec.ts";
-import type { Trade } from "./types.ts";
+import type { RejectReason, Trade } from "./types.ts";
+import { MAX_PRICE, MAX_VOLUME } from "./validate.ts";
 
 const symbolArb = fc.oneof(
   fc.constantFrom(
@@ -26,12 +27,12 @@ const tradeArb: fc.Arbitrary<Trade> = fc.record({
   symbol: symbolArb,
   price: fc.double({
     min: Number.MIN_VALUE,
+    max: MAX_PRICE,
     noNaN: true,
-    noDefaultInfinity: true,
   }),
   volume: fc.oneof(
     fc.constant(0),
-    fc.double({ min: Number.MIN_VALUE, noNaN: true, noDefaultInfinity: true }),
+    fc.double({ min: Number.MIN_VALUE, max: MAX_VOLUME, noNaN: true }),
   ),
   timestamp: fc.integer({ min: 946_684_800_000, max: 4_102_444_800_000 }),
   conditions: fc.array(fc.stringMatching(/^[ -~]{0,16}$/), { maxLength: 6 }),
@@ -160,6 +161,35 @@ const malformed: Array<[string, string | Uint8Array, RegExp]> = [
     /ingestedAt/,
   ],
 ];
+
+const reasons: Record<string, RejectReason> = {
+  "JSON null": "not_an_object",
+  "raw Finnhub trade": "missing_symbol",
+  "negative price": "non_positive_price",
+  "fractional timestamp": "invalid_time",
+  "conditions not strings": "invalid_conditions",
+  "missing ingestedAt": "invalid_time",
+  "not JSON": "invalid_json",
+  "price 1e300": "implausible_price",
+};
+malformed.push([
+  "price 1e300",
+  '{"symbol":"AAPL","price":1e300,"volume":2,"timestamp":1,"conditions":[],"ingestedAt":3}',
+  /price/,
+]);
+
+// Finding 6 of issue 9: every undecodable record used to be labelled not_an_object.
+Deno.test("codec: TradeDecodeError carries the specific reject reason", () => {
+  for (const [name, value] of malformed) {
+    const expected = reasons[name];
+    if (expected === undefined) continue;
+    assert.throws(() => decodeTrade(value), (err: unknown) => {
+      assert.ok(err instanceof TradeDecodeError);
+      assert.equal(err.reason, expected, name);
+      return true;
+    });
+  }
+});
 
 for (const [name, value, pattern] of malformed) {
   Deno.test(`codec: decode throws TradeDecodeError on ${name}`, () => {

@@ -24,6 +24,8 @@ export {
 export {
   DEFAULT_MAX_FUTURE_SKEW_MS,
   DEFAULT_MIN_TIMESTAMP_MS,
+  MAX_PRICE,
+  MAX_VOLUME,
   toDeadLetter,
   type ValidateContext,
   validateTrade,

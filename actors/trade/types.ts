@@ -28,8 +28,22 @@ export interface LoggedTrade extends Trade {
   offset: number;
 }
 
-/** Why a trade was rejected; a closed set so metrics stay bounded. */
+/**
+ * Why an input was rejected; a closed set so metrics stay bounded. The first
+ * group is about whole feed frames (and Kafka records), the rest about one
+ * trade.
+ */
 export type RejectReason =
+  /** A frame (or record) that is not JSON. */
+  | "invalid_json"
+  /** JSON, but not a frame of the protocol (not an object, `data` not an array). */
+  | "invalid_frame"
+  /** A binary WebSocket frame; Finnhub sends text only. */
+  | "binary_frame"
+  /** A JSON object whose `type` the protocol does not know. */
+  | "unknown_type"
+  /** A frame or record larger than the configured bound; its start is kept. */
+  | "too_large"
   | "not_an_object"
   | "missing_symbol"
   | "invalid_symbol"
@@ -42,12 +56,24 @@ export type RejectReason =
   | "missing_time"
   | "invalid_time"
   | "implausible_time"
+  /** Trade time further ahead of its receipt than `MAX_FUTURE_SKEW_MS`. */
+  | "future_time"
+  /** Price above the plausible bound (see validate.ts). */
+  | "implausible_price"
+  /** Volume above the plausible bound (see validate.ts). */
+  | "implausible_volume"
   | "invalid_conditions";
 
 /** A rejected input as written to the `trades.dlq` topic. */
 export interface DeadLetter {
-  /** The raw trade object (or frame text) exactly as received. */
+  /**
+   * The raw trade object (or frame text) as received. The ingest stores it
+   * as JSON text cut to `DLQ_MAX_RAW_CHARS` (then `truncated` is true), so a
+   * letter is always small and serialisable.
+   */
   raw: unknown;
+  /** True when `raw` was cut short. */
+  truncated?: boolean;
   reason: RejectReason;
   /** Human-readable explanation, e.g. "p must be > 0, got -1". */
   detail: string;

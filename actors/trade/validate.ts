@@ -14,7 +14,7 @@ export interface ValidateContext {
   receivedAt: number;
   /** Accept `v = 0` (some forex/crypto venues send price updates so). Default false. */
   allowZeroVolume?: boolean;
-  /** How far `t` may lie ahead of `receivedAt`. Default one day. */
+  /** How far `t` may lie ahead of `receivedAt` before it is `future_time`. Default {@linkcode DEFAULT_MAX_FUTURE_SKEW_MS}. */
   maxFutureSkewMs?: number;
   /** Earliest plausible `t`. Default 2000-01-01T00:00:00Z. */
   minTimestampMs?: number;
@@ -27,8 +27,32 @@ export type ValidationResult =
 
 /** Default earliest plausible trade time: 2000-01-01T00:00:00Z. */
 export const DEFAULT_MIN_TIMESTAMP_MS = Date.UTC(2000, 0, 1);
-/** Default tolerance for exchange clocks ahead of ours: one day. */
-export const DEFAULT_MAX_FUTURE_SKEW_MS = 86_400_000;
+/**
+ * Default tolerance for a trade time ahead of when we received it: 10 s.
+ * Trades arrive after they happen, and exchange and host clocks are NTP-synced
+ * to milliseconds, so a trade from the future is a clock or data fault. The
+ * windows close by event time: one trade far ahead would push a symbol's
+ * watermark past every honest trade and make them all late. 10 s tolerates a
+ * host clock off by seconds while bounding how far one bad trade can reach
+ * (set `MAX_FUTURE_SKEW_MS`).
+ */
+export const DEFAULT_MAX_FUTURE_SKEW_MS = 10_000;
+
+/**
+ * Highest plausible price: 1e9 in any currency. The dearest listed share
+ * (BRK.A) trades below 1e6 and the dearest crypto pair below 1e6 USD; a price
+ * of 1e9 or more is corruption (or units mixed up). The bound, with
+ * {@linkcode MAX_VOLUME}, keeps price x volume and every sum of it finite, so
+ * VWAP is always finite. There is no lower bound beyond `> 0`: micro-priced
+ * tokens trade at 1e-8 and less.
+ */
+export const MAX_PRICE = 1e9;
+/**
+ * Highest plausible volume of one trade: 1e15 units. Meme tokens trade in
+ * lots of 1e10 and more; 1e15 leaves room while keeping price x volume under
+ * 1e24, so even 1e9 trades in a minute sum to a finite notional.
+ */
+export const MAX_VOLUME = 1e15;
 
 /**
  * Finnhub symbols: tickers (`AAPL`, `BRK.B`, `^GSPC`), venue-prefixed pairs
@@ -53,10 +77,10 @@ export const tradeFieldSchemas = {
   symbol: z.string().min(1).max(MAX_SYMBOL_LENGTH).regex(SYMBOL_PATTERN)
     .refine((s) => !s.endsWith(" ")),
   // zod 4's number() already refuses NaN and +-Infinity.
-  price: z.number().positive(),
+  price: z.number().positive().max(MAX_PRICE),
   timestamp: z.number().int(),
-  volume: z.number().positive(),
-  volumeOrZero: z.number().nonnegative(),
+  volume: z.number().positive().max(MAX_VOLUME),
+  volumeOrZero: z.number().nonnegative().max(MAX_VOLUME),
   conditions: z.array(z.string().regex(CONDITION_PATTERN)).max(MAX_CONDITIONS),
 } as const;
 
@@ -106,6 +130,8 @@ export function validateTrade(
   if (!price.success) {
     return isTooSmall(price.error)
       ? fail("non_positive_price", `p must be > 0, got ${show(p)}`)
+      : isTooBig(price.error)
+      ? fail("implausible_price", `p must be <= ${MAX_PRICE}, got ${show(p)}`)
       : fail("invalid_price", `p must be a finite number, got ${show(p)}`);
   }
 
@@ -131,6 +157,11 @@ export function validateTrade(
       ? fail(
         "non_positive_volume",
         `v must be ${allowZero ? ">=" : ">"} 0, got ${show(v)}`,
+      )
+      : isTooBig(volume.error)
+      ? fail(
+        "implausible_volume",
+        `v must be <= ${MAX_VOLUME}, got ${show(v)}`,
       )
       : fail("invalid_volume", `v must be a finite number, got ${show(v)}`);
   }
@@ -187,12 +218,23 @@ function checkPlausibleTime(
   ctx: ValidateContext,
 ): Failure | undefined {
   const min = ctx.minTimestampMs ?? DEFAULT_MIN_TIMESTAMP_MS;
-  const max = ctx.receivedAt +
-    (ctx.maxFutureSkewMs ?? DEFAULT_MAX_FUTURE_SKEW_MS);
+  const skew = ctx.maxFutureSkewMs ?? DEFAULT_MAX_FUTURE_SKEW_MS;
+  const max = ctx.receivedAt + skew;
   if (t >= min && t <= max) return undefined;
+  // Microseconds (t / 1000 plausible) are a unit mistake, not a clock ahead.
+  if (t > max && !(t / 1000 >= min && t / 1000 <= max)) {
+    return fail(
+      "future_time",
+      `t must be at most ${skew} ms ahead of its receipt at ${
+        isoOrNumber(ctx.receivedAt)
+      }, got ${isoOrNumber(t)} (${t - ctx.receivedAt} ms ahead)`,
+    );
+  }
   // The classic mistake is seconds instead of milliseconds: say so.
   const hint = t * 1000 >= min && t * 1000 <= max
     ? " (looks like seconds, not milliseconds)"
+    : t / 1000 >= min && t / 1000 <= max
+    ? " (looks like microseconds, not milliseconds)"
     : "";
   return fail(
     "implausible_time",
@@ -204,6 +246,10 @@ function checkPlausibleTime(
 
 function isTooSmall(error: z.ZodError): boolean {
   return error.issues.some((i) => i.code === "too_small");
+}
+
+function isTooBig(error: z.ZodError): boolean {
+  return error.issues.some((i) => i.code === "too_big");
 }
 
 function fail(reason: RejectReason, detail: string): Failure {

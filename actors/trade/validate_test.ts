@@ -57,7 +57,10 @@ const bad: Array<
     "implausible_time",
     /looks like seconds/,
   ],
-  ["t far future", { ...good, t: NOW + 2 * 86_400_000 }, "implausible_time"],
+  ["t far future", { ...good, t: NOW + 2 * 86_400_000 }, "future_time"],
+  ["t 11 s ahead", { ...good, t: NOW + 11_000 }, "future_time"],
+  ["p 1e300", { ...good, p: 1e300 }, "implausible_price"],
+  ["v 1e300", { ...good, v: 1e300 }, "implausible_volume"],
   ["t negative", { ...good, t: -1 }, "implausible_time"],
   ["t zero", { ...good, t: 0 }, "implausible_time"],
   ["t before 2000", { ...good, t: Date.UTC(1999, 11, 31) }, "implausible_time"],
@@ -199,10 +202,10 @@ Deno.test("validateTrade: time bounds are inclusive and configurable", () => {
   assert.ok(!validateTrade({ ...good, t: NOW + skew + 1 }, ctx).ok);
   assert.ok(validateTrade({ ...good, t: NOW - 5000 }, ctx).ok);
   assert.ok(!validateTrade({ ...good, t: NOW - 5001 }, ctx).ok);
-  // The default allows a day of exchange clock skew.
-  assert.ok(
-    validateTrade({ ...good, t: NOW + 86_400_000 }, { receivedAt: NOW }).ok,
-  );
+  // The default allows 10 s of clock skew, and says future_time beyond.
+  assert.ok(validateTrade({ ...good, t: NOW + 10_000 }, { receivedAt: NOW }).ok);
+  const ahead = validateTrade({ ...good, t: NOW + 10_001 }, { receivedAt: NOW });
+  assert.ok(!ahead.ok && ahead.reason === "future_time");
 });
 
 Deno.test("validateTrade copies c so later changes to the frame do not leak in", () => {

@@ -107,6 +107,11 @@ export function compareWindowTrades(a: WindowTrade, b: WindowTrade): number {
  * ```
  */
 export class CandleAccumulator {
+  /**
+   * Trades with volume > 0. A zero-volume price update (accepted only with
+   * `ALLOW_ZERO_VOLUME`) moves open, high, low and close but is not a trade:
+   * it adds nothing to `tradeCount`, volume or VWAP.
+   */
   count = 0;
   #first?: WindowTrade;
   #last?: WindowTrade;
@@ -117,7 +122,7 @@ export class CandleAccumulator {
 
   /** Adds one trade. */
   add(t: WindowTrade): void {
-    this.count++;
+    if (t.volume !== 0) this.count++;
     if (this.#first === undefined || compareWindowTrades(t, this.#first) < 0) {
       this.#first = t;
     }
@@ -158,8 +163,10 @@ export class CandleAccumulator {
  *
  * Open and close follow the canonical order of {@linkcode compareWindowTrades};
  * volume and VWAP use exact sums. A live candle and one recomputed from the
- * trades stored in Cassandra are therefore bit-identical. When the total
- * volume is 0 (zero-volume price updates), `vwap` is the close price.
+ * trades stored in Cassandra are therefore bit-identical. Zero-volume price
+ * updates (only accepted with `ALLOW_ZERO_VOLUME`) set open, high, low and
+ * close but are not counted in `tradeCount`; they carry no weight in VWAP.
+ * When the total volume is 0, `vwap` is the close price.
  *
  * @throws {EmptyWindowError} when `trades` is empty.
  * @throws {TradeOutsideWindowError} when a trade lies outside the window.

@@ -87,6 +87,18 @@ Deno.test("computeCandle: zero total volume gives vwap = close", () => {
   assert.equal(c.volume, 0);
 });
 
+// Finding 6 of issue 9: zero-volume updates counted toward trade_count.
+Deno.test("computeCandle: zero-volume updates move the price but are not trades", () => {
+  const c = computeCandle("OANDA:EUR_USD", T0, [
+    { price: 2, volume: 3, timestamp: T0 + 1, partition: 0, offset: 0 },
+    { price: 9, volume: 0, timestamp: T0 + 2, partition: 0, offset: 1 },
+    { price: 4, volume: 1, timestamp: T0 + 3, partition: 0, offset: 2 },
+  ]);
+  assert.equal(c.tradeCount, 2);
+  assert.equal(c.high, 9);
+  assert.equal(c.vwap, (2 * 3 + 4 * 1) / 4);
+});
+
 Deno.test("computeCandle: sums are exact, so arrival order cannot change them", () => {
   // Plain sums differ in the last bit by order...
   assert.notEqual((0.1 + 0.2) + 0.3, 0.1 + (0.2 + 0.3));

@@ -52,7 +52,8 @@ export function oracleCandles(
       high,
       low,
       volume,
-      tradeCount: group.length,
+      // Zero-volume price updates are not trades (see CandleAccumulator).
+      tradeCount: group.filter((t) => t.v !== 0).length,
       vwap: volume === 0 ? group[group.length - 1].p : pv / volume,
     });
   }
