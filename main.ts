@@ -10,6 +10,7 @@ import {
   describeFeed,
   feedUrl,
   loadConfig,
+  SecretScrubber,
 } from "./actors/config/mod.ts";
 import {
   CassandraTradeStore,
@@ -23,6 +24,7 @@ import {
   KafkaTradeProducer,
   KafkaTradeSource,
 } from "./actors/kafka/mod.ts";
+import { waitForBroker } from "./actors/kafka/broker_reachable.ts";
 import {
   createPipelineMetrics,
   observeRuntimeEvents,
@@ -38,6 +40,7 @@ import {
   writersProps,
 } from "./actors/pipeline/mod.ts";
 import {
+  type ActorRef,
   ActorSystem,
   consoleLogger,
   type Logger,
@@ -46,6 +49,8 @@ import {
 
 /** A running Tickline instance. */
 export interface App {
+  /** Resolves once the consumer joined its group (it waits for Kafka; ingest does not). */
+  consuming: Promise<void>;
   /** Stops ingest, then consumers (flushing and committing), then writers. */
   stop(): Promise<void>;
   /** Resolves with an error if the supervision tree gave up. */
@@ -77,6 +82,20 @@ export async function startApp(
 ): Promise<App> {
   const clock = new RealClock();
   const metrics = createPipelineMetrics({ symbols: config.symbols });
+  const scrubber = SecretScrubber.fromEnv({
+    FINNHUB_TOKEN: config.feed.kind === "finnhub" ? config.feed.token : "",
+    FINNHUB_URL: config.feed.kind === "simulated" ? "" : config.feed.url,
+  });
+
+  // ---- issue 9: /healthz first, then ingest on the feed, whatever Kafka
+  // and the consumer group are doing; the rest follows. ----
+  let readiness: () => Promise<boolean> = () => Promise.resolve(false);
+  const server = startMetricsServer({
+    hostname: config.metricsHost,
+    port: config.metricsPort,
+    metrics,
+    isReady: () => readiness(),
+  });
   const feed = config.feed.kind === "simulated"
     ? await startFeedServer({
       port: config.feed.port,
@@ -85,6 +104,47 @@ export async function startApp(
       seed: config.feed.seed,
     })
     : undefined;
+  // Connects on its first send: a start while Kafka is down buffers trades.
+  const producer = KafkaTradeProducer.create({
+    brokers: config.kafkaBrokers,
+    clientId: config.kafkaClientId,
+    logger,
+    tradesTopic: config.tradesTopic,
+    dlqTopic: config.dlqTopic,
+    maxRequestBytes: config.kafkaMaxRequestBytes,
+  });
+  const system = new ActorSystem("tickline", {
+    clock,
+    logger,
+    supervision: { strategy: "one_for_one", maxRestarts: 3, withinMs: 60_000 },
+  });
+  observeRuntimeEvents(
+    metrics,
+    (listener) => system.events.subscribe(listener),
+  );
+  const ingest = await system.spawn(
+    "ingest",
+    ingestProps({
+      url: feedUrl(config.feed),
+      description: describeFeed(config.feed),
+      scrub: (text) => scrubber.scrub(text),
+      symbols: config.symbols,
+      producer,
+      metrics,
+      allowZeroVolume: config.allowZeroVolume,
+      maxFutureSkewMs: config.maxFutureSkewMs,
+      watchdogMs: config.feedWatchdogMs,
+      backoff: { minMs: 250, maxMs: 30_000 },
+      bufferBytes: config.ingestBufferBytes,
+      maxRequestBytes: config.kafkaMaxRequestBytes,
+      maxFrameBytes: config.feedMaxFrameBytes,
+      produceTimeoutMs: config.kafkaProduceTimeoutMs,
+      dlqBufferBytes: config.dlqBufferBytes,
+      dlqMaxRawChars: config.dlqMaxRawChars,
+    }),
+  );
+  // ---- end of the ingest start; below: storage and the consumer side ----
+
   const kafka = createKafka({
     brokers: config.kafkaBrokers,
     clientId: config.kafkaClientId,
@@ -100,7 +160,6 @@ export async function startApp(
     observe: storeObserver(metrics),
   });
   const store = seams.wrapStore?.(cassandraStore) ?? cassandraStore;
-  const producer = await KafkaTradeProducer.connect(kafka, config);
   const source = new KafkaTradeSource(kafka, {
     groupId: config.kafkaGroupId,
     topic: config.tradesTopic,
@@ -109,18 +168,8 @@ export async function startApp(
     logger,
   });
 
-  const system = new ActorSystem("tickline", {
-    clock,
-    logger,
-    supervision: { strategy: "one_for_one", maxRestarts: 3, withinMs: 60_000 },
-  });
-  observeRuntimeEvents(
-    metrics,
-    (listener) => system.events.subscribe(listener),
-  );
-
-  // The supervision tree: writers first, then the consumer (with its partition
-  // and window actors), then ingest; shutdown stops them in reverse.
+  // The supervision tree: ingest (above), writers, then the consumer (with
+  // its partition and window actors); shutdown stops them in reverse.
   const writers = await system.spawn(
     "writers",
     writersProps(config.writerCount, 2, {
@@ -132,61 +181,56 @@ export async function startApp(
   const pool = new WriterPool(
     await writers.ask({ type: "refs" }, { timeoutMs: 10_000 }),
   );
-  const consumer = await system.spawn(
-    "consumer",
-    consumerProps({
-      source,
-      partition: {
-        writers: pool,
-        metrics,
-        deadLetters: (letters) => producer.sendDeadLetters(letters),
-        window: {
-          sizeMs: 60_000,
-          latenessMs: config.windowLatenessMs,
-          graceMs: config.windowGraceMs,
-          idleMs: 120_000,
-          beforeTrades: seams.beforeWindowTrades,
-        },
-        provisionalIntervalMs: config.provisionalIntervalMs,
-        commitIntervalMs: config.commitIntervalMs,
-        maxInFlightWrites: 8,
-        writeTimeoutMs: 60_000,
-      },
-    }),
-  );
-  const ingest = await system.spawn(
-    "ingest",
-    ingestProps({
-      url: feedUrl(config.feed),
-      description: describeFeed(config.feed),
-      secrets: config.feed.kind === "finnhub" ? [config.feed.token] : [],
-      symbols: config.symbols,
-      producer,
-      metrics,
-      allowZeroVolume: config.allowZeroVolume,
-      watchdogMs: config.feedWatchdogMs,
-      backoff: { minMs: 250, maxMs: 30_000 },
-      maxBuffered: 20_000,
-    }),
-  );
-
-  const isReady = async () => {
-    const c = await consumer.ask<ConsumerStatus>({ type: "status" }, {
-      timeoutMs: 1000,
+  let consumer: ActorRef<unknown> | undefined;
+  const abortConsuming = new AbortController();
+  // The consumer starts once a broker answers, in the background: its group
+  // join can take a session time-out and must not delay ingest or health.
+  const consuming = waitForBroker(config.kafkaBrokers, abortConsuming.signal)
+    .then(() =>
+      system.spawn(
+        "consumer",
+        consumerProps({
+          source,
+          partition: {
+            writers: pool,
+            metrics,
+            deadLetters: (letters) => producer.sendDeadLetters(letters),
+            window: {
+              sizeMs: 60_000,
+              latenessMs: config.windowLatenessMs,
+              graceMs: config.windowGraceMs,
+              idleMs: 120_000,
+              beforeTrades: seams.beforeWindowTrades,
+            },
+            provisionalIntervalMs: config.provisionalIntervalMs,
+            commitIntervalMs: config.commitIntervalMs,
+            maxInFlightWrites: 8,
+            writeTimeoutMs: 60_000,
+          },
+        }),
+      )
+    ).then((ref) => {
+      consumer = ref as ActorRef<unknown>;
     });
+  consuming.catch(() => {}); // aborted by stop(), or the system shut down
+
+  readiness = async () => {
     const i = await ingest.ask<IngestStatus>({ type: "status" }, {
       timeoutMs: 1000,
     });
-    const ready = c.joined && i.connected;
+    const c = consumer
+      ? await consumer.ask<ConsumerStatus>({ type: "status" }, {
+        timeoutMs: 1000,
+      })
+      : undefined;
+    // Not ready while trades cannot reach Kafka or were dropped lately.
+    const dropping = i.lastDropAt !== undefined &&
+      clock.now() - i.lastDropAt < 60_000;
+    const ready = (c?.joined ?? false) && i.connected && i.kafkaHealthy &&
+      !dropping;
     metrics.ready.set(ready ? 1 : 0);
     return ready;
   };
-  const server = startMetricsServer({
-    hostname: config.metricsHost,
-    port: config.metricsPort,
-    metrics,
-    isReady,
-  });
   logger.info("tickline started", {
     feed: describeFeed(config.feed),
     symbols: config.symbols.length,
@@ -196,6 +240,7 @@ export async function startApp(
   let stopping: Promise<void> | undefined;
   const stop = () =>
     stopping ??= (async () => {
+      abortConsuming.abort();
       await system.shutdown();
       await Promise.allSettled([
         producer.close(),
@@ -208,7 +253,7 @@ export async function startApp(
     await stop();
     return result;
   });
-  return { stop, terminated, metricsPort: server.port };
+  return { stop, terminated, metricsPort: server.port, consuming };
 }
 
 function storeObserver(metrics: PipelineMetrics): (event: StoreEvent) => void {
@@ -230,23 +275,29 @@ function storeObserver(metrics: PipelineMetrics): (event: StoreEvent) => void {
 }
 
 async function main(): Promise<number> {
-  let config: Config;
-  try {
-    config = loadConfig();
-  } catch (e) {
-    if (e instanceof ConfigError) {
-      console.error(`tickline: bad configuration: ${e.message}`);
-      return 2;
-    }
-    throw e;
-  }
-  const logger = consoleLogger(config.logLevel);
-  const app = await startApp(config, logger);
+  // Signal handlers before anything else: a SIGTERM during start-up is a
+  // clean stop, not exit 143.
   const signalled = new Promise<string>((resolve) => {
     for (const sig of ["SIGINT", "SIGTERM"] as const) {
       Deno.addSignalListener(sig, () => resolve(sig));
     }
   });
+  // One scrubber for every boundary: config errors, logs, dead letters.
+  const scrubber = SecretScrubber.fromEnv(Deno.env.toObject());
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      console.error(
+        `tickline: bad configuration: ${scrubber.scrub(e.message)}`,
+      );
+      return 2;
+    }
+    throw e;
+  }
+  const logger = scrubber.logger(consoleLogger(config.logLevel));
+  const app = await startApp(config, logger);
   const outcome = await Promise.race([
     signalled.then((sig) => ({ sig, error: undefined as unknown })),
     app.terminated.then((r) => ({ sig: undefined, error: r.error })),

@@ -13,10 +13,10 @@ export {
   AVERAGE_TRADE_BYTES,
   type Config,
   ConfigError,
+  DEFAULT_INGEST_BUFFER_SECONDS,
   describeFeed,
   type FeedSource,
   feedUrl,
-  DEFAULT_INGEST_BUFFER_SECONDS,
   loadConfig,
 } from "./config.ts";
 export { REDACTED, redactUrl, SecretScrubber } from "./secrets.ts";

@@ -169,7 +169,11 @@ function secretsOfUrl(url: string): string[] {
   }
   // Not a URL: still find what looks like a token or user-info, so a bad
   // FINNHUB_URL never echoes it.
-  for (const m of url.matchAll(/[?&;](?:token|access_token|apikey|api_key|key)=([^&#\s]+)/gi)) {
+  for (
+    const m of url.matchAll(
+      /[?&;](?:token|access_token|apikey|api_key|key)=([^&#\s]+)/gi,
+    )
+  ) {
     out.push(m[1]);
   }
   const ui = /:\/\/([^\s/?#@]+)@/.exec(url);

@@ -1,8 +1,13 @@
 /**
  * Runs the simulated Finnhub feed: `deno task feed [--port N] [--symbols A,B]
- * [--rate N] [--seed N] [--replay FILE] [--inject-invalid F] [--max-trades N]`.
+ * [--rate N] [--seed N] [--replay FILE [--speed X] [--keep-times]]
+ * [--inject-invalid F] [--max-trades N]`. `--speed 2` replays twice as fast
+ * as recorded (`inf`: one line per batch); `--keep-times` sends the file's
+ * own trade times instead of shifting them to now, so a replay can cross a
+ * minute edge or a day or month boundary as recorded.
  * Each flag falls back to its environment variable (FEED_PORT, FEED_SYMBOLS,
- * FEED_RATE, FEED_SEED, FEED_REPLAY_FILE, FEED_INJECT_INVALID, FEED_MAX_TRADES).
+ * FEED_RATE, FEED_SEED, FEED_REPLAY_FILE, FEED_REPLAY_SPEED,
+ * FEED_KEEP_TIMES, FEED_INJECT_INVALID, FEED_MAX_TRADES).
  * Stops cleanly on SIGINT/SIGTERM.
  *
  * @module
@@ -38,7 +43,14 @@ export type FeedCliConfig =
   & Required<
     Pick<FeedServerOptions, "port" | "symbols" | "ratePerSec" | "seed">
   >
-  & Pick<FeedServerOptions, "replayFile" | "injectInvalid" | "maxTrades">;
+  & Pick<
+    FeedServerOptions,
+    | "replayFile"
+    | "replaySpeed"
+    | "replayRetime"
+    | "injectInvalid"
+    | "maxTrades"
+  >;
 
 /**
  * Reads flags, then environment variables, then defaults. A missing seed is
@@ -67,11 +79,14 @@ export function parseFeedCliConfig(
         rate: { type: "string" },
         seed: { type: "string" },
         replay: { type: "string" },
+        speed: { type: "string" },
+        "keep-times": { type: "boolean" },
         "inject-invalid": { type: "string" },
         "max-trades": { type: "string" },
       },
       strict: true,
     }).values as Record<string, string | undefined>;
+    if ((values["keep-times"] as unknown) === true) values["keep-times"] = "1";
   } catch (err) {
     throw new FeedCliError(err instanceof Error ? err.message : String(err));
   }
@@ -94,6 +109,24 @@ export function parseFeedCliConfig(
     ? [...DEFAULT_FEED_SYMBOLS]
     : symbolsText.split(",").map((s) => s.trim()).filter((s) => s !== "");
   const replayFile = pick("replay", "FEED_REPLAY_FILE");
+  const speedText = pick("speed", "FEED_REPLAY_SPEED");
+  let replaySpeed: number | undefined;
+  if (speedText !== undefined && speedText !== "") {
+    replaySpeed = /^inf(inity)?$/i.test(speedText)
+      ? Infinity
+      : Number(speedText);
+    if (!(replaySpeed > 0)) {
+      throw new FeedCliError(
+        `--speed / FEED_REPLAY_SPEED must be a number > 0 or "inf": ${
+          JSON.stringify(speedText)
+        }`,
+      );
+    }
+  }
+  const keepTimes = pick("keep-times", "FEED_KEEP_TIMES");
+  if ((replaySpeed !== undefined || keepTimes) && !replayFile) {
+    throw new FeedCliError("--speed and --keep-times need --replay FILE");
+  }
   return {
     port: num("port", "FEED_PORT", isPort) ?? 8765,
     symbols,
@@ -101,6 +134,10 @@ export function parseFeedCliConfig(
       100,
     seed: num("seed", "FEED_SEED", Number.isSafeInteger) ?? randomSeed(),
     ...(replayFile ? { replayFile } : {}),
+    ...(replaySpeed !== undefined ? { replaySpeed } : {}),
+    ...(keepTimes && keepTimes !== "0" && keepTimes !== "false"
+      ? { replayRetime: false }
+      : {}),
     ...optional(
       "injectInvalid",
       num("inject-invalid", "FEED_INJECT_INVALID", (n) => n >= 0 && n <= 1),
@@ -125,7 +162,9 @@ function optional<K extends string>(
 
 function consoleLogger(): FeedLogger {
   const line = (level: string, msg: string, fields?: Record<string, unknown>) =>
-    console.error(JSON.stringify({ level, msg, ...fields }));
+    console.error(
+      JSON.stringify({ time: new Date().toISOString(), level, msg, ...fields }),
+    );
   return {
     info: (msg, fields) => line("info", msg, fields),
     warn: (msg, fields) => line("warn", msg, fields),
@@ -150,7 +189,10 @@ async function main(): Promise<void> {
       config.symbols.join(",")
     } rate=${config.ratePerSec}/s ` +
       `seed=${config.seed}${
-        config.replayFile ? ` replay=${config.replayFile}` : ""
+        config.replayFile
+          ? ` replay=${config.replayFile} speed=${config.replaySpeed ?? 1}` +
+            (config.replayRetime === false ? " keep-times" : "")
+          : ""
       }`,
   );
   const stop = () => {

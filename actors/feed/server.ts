@@ -54,7 +54,16 @@ export interface FeedServerOptions {
   injectInvalid?: number;
   /** Stop sending trades after this many (pings go on). Default unbounded. */
   maxTrades?: number;
-  /** Called with every batch right after it was sent; each trade went to at least one client. */
+  /**
+   * Send no trades until this many subscriptions (summed over clients) are
+   * in place, so a replay or a test does not start while a client is still
+   * subscribing symbol by symbol. Default 1.
+   */
+  startAfterSubscriptions?: number;
+  /**
+   * Called with every batch right after it was sent: only the trades that
+   * reached at least one client subscribed to their symbol.
+   */
   onTrades?: (trades: readonly SentTrade[]) => void;
   /** Default: silent. */
   logger?: FeedLogger;
@@ -70,6 +79,14 @@ export interface FeedStats {
   tradesSent: number;
   /** True once a replay file has been sent completely. */
   replayFinished: boolean;
+  /**
+   * Trades delivered to at least one client subscribed to their symbol, per
+   * symbol (a trade delivered to two clients counts once). Tests compare
+   * what was stored with these counts: they are what the feed really sent.
+   */
+  deliveredBySymbol: Record<string, number>;
+  /** Sum of `deliveredBySymbol`. */
+  delivered: number;
 }
 
 /** A running feed server. */
@@ -83,6 +100,12 @@ export interface FeedServer extends AsyncDisposable {
   dropConnections(): void;
   /** While silent nothing is sent, not even pings; connections stay open. */
   setSilent(silent: boolean): void;
+  /**
+   * Sends one raw frame (text or binary) to every client with at least one
+   * subscription, as a faulty feed would; returns how many clients got it.
+   * For fuzz tests: it is not counted as delivered trades.
+   */
+  sendRaw(frame: string | Uint8Array): number;
   stats(): FeedStats;
 }
 
@@ -160,6 +183,9 @@ export async function startFeedServer(
   const clients = new Set<Client>();
   let silent = false;
   let tradesSent = 0;
+  let delivered = 0;
+  let started = false;
+  const deliveredBySymbol: Record<string, number> = {};
   let carry = 0;
   let lastTickAt = clock.now();
 
@@ -201,18 +227,29 @@ export async function startFeedServer(
 
   function dispatch(trades: readonly SentTrade[]): void {
     if (trades.length === 0) return;
+    const reached = new Set<SentTrade>();
     for (const client of clients) {
+      // Only clients whose subscription is in place get anything, and only
+      // trades of their symbols: no backlog is kept for late subscribers.
       if (client.symbols.size === 0) continue;
+      if (client.socket.readyState !== WebSocket.OPEN) continue;
       // Malformed replayed entries without a string symbol go to every subscriber.
       const data = trades.filter((t) =>
         typeof t.s !== "string" || client.symbols.has(t.s)
       );
       if (data.length > 0) {
         send(client, JSON.stringify({ type: "trade", data }));
+        for (const t of data) reached.add(t);
       }
     }
     tradesSent += trades.length;
-    onTrades?.(trades);
+    const out = trades.filter((t) => reached.has(t));
+    for (const t of out) {
+      const key = typeof t.s === "string" ? t.s : "";
+      deliveredBySymbol[key] = (deliveredBySymbol[key] ?? 0) + 1;
+    }
+    delivered += out.length;
+    if (out.length > 0) onTrades?.(out);
   }
 
   function openCount(): number {
@@ -232,7 +269,12 @@ export async function startFeedServer(
     const now = clock.now();
     const symbols = subscribedSymbols();
     const remaining = maxTrades - tradesSent;
-    if (symbols.length === 0 || remaining <= 0) {
+    if (!started) {
+      let subs = 0;
+      for (const c of clients) subs += c.symbols.size;
+      started = subs >= (options.startAfterSubscriptions ?? 1);
+    }
+    if (!started || symbols.length === 0 || remaining <= 0) {
       // Nobody listening: the market pauses rather than piling up a backlog.
       lastTickAt = now;
       return;
@@ -342,6 +384,16 @@ export async function startFeedServer(
     setSilent(value: boolean) {
       silent = value;
     },
+    sendRaw(frame: string | Uint8Array) {
+      let n = 0;
+      for (const c of clients) {
+        if (c.symbols.size === 0) continue;
+        if (c.socket.readyState !== WebSocket.OPEN) continue;
+        c.socket.send(frame);
+        n++;
+      }
+      return n;
+    },
     stats() {
       let subscriptions = 0;
       for (const c of clients) subscriptions += c.symbols.size;
@@ -350,6 +402,8 @@ export async function startFeedServer(
         subscriptions,
         tradesSent,
         replayFinished: replay?.done ?? false,
+        deliveredBySymbol: { ...deliveredBySymbol },
+        delivered,
       };
     },
   };

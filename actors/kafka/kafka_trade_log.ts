@@ -1,33 +1,24 @@
 /**
- * Kafka implementation of the trade log with kafkajs: an idempotent producer
- * (acks from all in-sync replicas) and a consumer-group source with manual
- * commits and back-pressure through the awaited batch handler.
+ * Kafka implementation of the trade log with kafkajs: the client factory and
+ * a consumer-group source with manual commits and back-pressure through the
+ * awaited batch handler. The producer is in `kafka_trade_producer.ts`.
  *
  * @module
  */
-import {
-  type Admin,
-  type Consumer,
-  Kafka,
-  logLevel,
-  Partitioners,
-  type Producer,
-} from "kafkajs";
+import { type Admin, type Consumer, Kafka, logLevel } from "kafkajs";
 import type { Logger } from "../../runtime/types.ts";
-import { encodeTrade } from "../trade/mod.ts";
-import type { DeadLetter, Trade } from "../trade/types.ts";
-import type {
-  LogBatch,
-  PartitionListener,
-  TradeProducer,
-  TradeSource,
-} from "./trade_log.ts";
+import { kafkaLogLevel } from "./kafka_log.ts";
+import type { LogBatch, PartitionListener, TradeSource } from "./trade_log.ts";
 
 /** Connection settings shared by producer and source. */
 export interface KafkaSettings {
   brokers: string[];
   clientId: string;
   logger: Logger;
+  /** Time-out of one request to a broker. Default kafkajs's 30 s. */
+  requestTimeoutMs?: number;
+  /** Time-out of connecting to a broker. Default kafkajs's 1 s. */
+  connectionTimeoutMs?: number;
 }
 
 /** Raised when the broker cannot be reached or refuses a request. */
@@ -54,90 +45,22 @@ export function createKafka(settings: KafkaSettings): Kafka {
     brokers: settings.brokers,
     logLevel: logLevel.WARN,
     retry: { initialRetryTime: 100, retries: 8 },
-    logCreator: () => ({ level, log }) => {
+    ...(settings.requestTimeoutMs === undefined
+      ? {}
+      : { requestTimeout: settings.requestTimeoutMs }),
+    ...(settings.connectionTimeoutMs === undefined
+      ? {}
+      : { connectionTimeout: settings.connectionTimeoutMs }),
+    logCreator: () => ({ namespace, level, log }) => {
       const { message, ...rest } = log;
-      const fields = { component: "kafkajs", ...rest } as Record<
+      const fields = { component: "kafkajs", namespace, ...rest } as Record<
         string,
         unknown
       >;
-      if (level <= logLevel.ERROR) logger.error(String(message), fields);
-      else if (level === logLevel.WARN) logger.warn(String(message), fields);
-      else logger.debug(String(message), fields);
+      // Routine rebalance and coordinator chatter is not an error (kafka_log.ts).
+      logger[kafkaLogLevel(level, log)](String(message), fields);
     },
   });
-}
-
-/**
- * Idempotent kafkajs producer for the `trades` and dead-letter topics.
- *
- * @example
- * ```ts ignore
- * const producer = await KafkaTradeProducer.connect(kafka, { tradesTopic: "trades", dlqTopic: "trades.dlq" });
- * await producer.sendTrades([trade]);
- * ```
- */
-export class KafkaTradeProducer implements TradeProducer {
-  private constructor(
-    private readonly producer: Producer,
-    private readonly topics: { tradesTopic: string; dlqTopic: string },
-  ) {}
-
-  /** Connects an idempotent producer (acks = all in-sync replicas). */
-  static async connect(
-    kafka: Kafka,
-    topics: { tradesTopic: string; dlqTopic: string },
-  ): Promise<KafkaTradeProducer> {
-    const producer = kafka.producer({
-      idempotent: true,
-      maxInFlightRequests: 1,
-      allowAutoTopicCreation: false,
-      // Java-compatible murmur2 keying: a symbol lands where other clients put it.
-      createPartitioner: Partitioners.DefaultPartitioner,
-      // An idempotent producer must keep retrying; a stalled send is back-pressure.
-      retry: {
-        initialRetryTime: 100,
-        maxRetryTime: 5_000,
-        retries: Number.MAX_SAFE_INTEGER,
-      },
-    });
-    try {
-      await producer.connect();
-    } catch (e) {
-      throw new TradeLogError(
-        `cannot connect the Kafka producer: ${
-          (e as Error).message
-        }; is Kafka up (deno task infra:status)?`,
-        { cause: e },
-      );
-    }
-    return new KafkaTradeProducer(producer, topics);
-  }
-
-  async sendTrades(trades: readonly Trade[]): Promise<void> {
-    if (trades.length === 0) return;
-    await this.producer.send({
-      topic: this.topics.tradesTopic,
-      acks: -1,
-      messages: trades.map((t) => ({ key: t.symbol, value: encodeTrade(t) })),
-    });
-  }
-
-  async sendDeadLetters(letters: readonly DeadLetter[]): Promise<void> {
-    if (letters.length === 0) return;
-    await this.producer.send({
-      topic: this.topics.dlqTopic,
-      acks: -1,
-      messages: letters.map((l) => ({
-        key: l.reason,
-        value: JSON.stringify(l),
-        headers: { reason: l.reason },
-      })),
-    });
-  }
-
-  async close(): Promise<void> {
-    await this.producer.disconnect();
-  }
 }
 
 /** Settings of {@linkcode KafkaTradeSource}. */

@@ -18,8 +18,20 @@ export type {
 export {
   createKafka,
   type KafkaSettings,
-  KafkaTradeProducer,
   KafkaTradeSource,
   type SourceSettings,
   TradeLogError,
 } from "./kafka_trade_log.ts";
+export {
+  chunkByBytes,
+  DEFAULT_MAX_REQUEST_BYTES,
+  type EncodedRecord,
+  KafkaTradeProducer,
+  letterRecord,
+  type ProducerSettings,
+  RECORD_OVERHEAD_BYTES,
+  type RecordProducer,
+  RecordTooLargeError,
+  tradeRecord,
+} from "./kafka_trade_producer.ts";
+export { kafkaLogLevel } from "./kafka_log.ts";

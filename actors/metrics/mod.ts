@@ -20,6 +20,8 @@ export {
   CASSANDRA_TABLES,
   type CassandraTable,
   createPipelineMetrics,
+  DLQ_DROP_REASONS,
+  type DlqDropReason,
   E2E_LATENCY_BUCKETS,
   FEED_ERROR_KINDS,
   FEED_MESSAGE_TYPES,
@@ -32,7 +34,10 @@ export {
   METRIC_PREFIX,
   type PipelineMetrics,
   type PipelineMetricsOptions,
+  PRODUCE_TOPICS,
   REJECT_REASONS,
+  TRADE_DROP_REASONS,
+  type TradeDropReason,
 } from "./pipeline_metrics.ts";
 export {
   observeRuntimeEvents,

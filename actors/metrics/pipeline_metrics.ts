@@ -63,6 +63,35 @@ export const REJECT_REASONS: readonly RejectReason[] = Object.keys(
   REJECT_REASON_SET,
 ) as RejectReason[];
 
+/**
+ * Why valid trades were dropped before Kafka, the `reason` label of
+ * `tickline_trades_dropped_total`: `buffer_full` (Kafka could not keep up or
+ * was down, and the byte-bounded buffer dropped its oldest), `shutdown`
+ * (stopped while Kafka was unreachable).
+ */
+export const TRADE_DROP_REASONS = ["buffer_full", "shutdown"] as const;
+/** A value of the `reason` label of `tickline_trades_dropped_total`. */
+export type TradeDropReason = typeof TRADE_DROP_REASONS[number];
+
+/**
+ * Why dead letters were dropped, the `reason` label of
+ * `tickline_dlq_dropped_total`: `queue_full` (the DLQ's byte bound),
+ * `send_failed` (after a few tries), `unserialisable`, `too_large`,
+ * `shutdown`.
+ */
+export const DLQ_DROP_REASONS = [
+  "queue_full",
+  "send_failed",
+  "unserialisable",
+  "too_large",
+  "shutdown",
+] as const;
+/** A value of the `reason` label of `tickline_dlq_dropped_total`. */
+export type DlqDropReason = typeof DLQ_DROP_REASONS[number];
+
+/** Kafka topics' roles, the `topic` label of the produce metrics. */
+export const PRODUCE_TOPICS = ["trades", "dlq"] as const;
+
 /** Candle states counted by `tickline_candles_emitted_total{state}`. */
 export const CANDLE_STATES = ["provisional", "final", "recomputed"] as const;
 /** A value of the `state` label of `tickline_candles_emitted_total`. */
@@ -84,6 +113,7 @@ export const MEMORY_TYPES = [
 /** Actor kinds the pipeline is known to use; pre-created so dashboards show zeros, not gaps. */
 export const KNOWN_ACTOR_KINDS = [
   "ingest",
+  "dlq",
   "partition",
   "window",
   "writer",
@@ -172,6 +202,26 @@ export interface PipelineMetrics {
   dlqRecords: Counter;
   produceDuration: Histogram;
   produceErrors: Counter;
+  /** Produce calls still pending after `KAFKA_PRODUCE_TIMEOUT_MS`, by topic role. */
+  produceTimeouts: Counter<"topic">;
+  /** Trades acknowledged by Kafka. */
+  tradesProduced: Counter;
+  /** Valid trades dropped before Kafka, by reason; exact. */
+  tradesDropped: Counter<"reason">;
+  /** Dead letters dropped instead of produced, by reason; exact. */
+  dlqDropped: Counter<"reason">;
+  /** Feed frames lost in the ingest mailbox before they were read (only when the process is starved of CPU). */
+  feedFramesDropped: Counter;
+  /** Bytes of encoded trades waiting for Kafka. */
+  ingestBufferBytes: Gauge;
+  /** Trades waiting for Kafka. */
+  ingestBufferTrades: Gauge;
+  /** The configured bound of the ingest buffer. */
+  ingestBufferCapacityBytes: Gauge;
+  /** Bytes of dead letters waiting for Kafka. */
+  dlqQueueBytes: Gauge;
+  /** 1 while the last trade produce succeeded and none is overdue, else 0. */
+  kafkaProducerHealthy: Gauge;
   consumerLag: Gauge<"partition">;
   recordsConsumed: Counter<"partition">;
   candlesEmitted: Counter<"state">;
@@ -300,6 +350,49 @@ export function createPipelineMetrics(
       "produce_errors_total",
       "Kafka produce calls that failed.",
     ),
+    produceTimeouts: counter(
+      "produce_timeouts_total",
+      "Kafka produce calls still pending after KAFKA_PRODUCE_TIMEOUT_MS, by topic role.",
+      ["topic"],
+    ),
+    tradesProduced: counter(
+      "trades_produced_total",
+      "Trades acknowledged by Kafka.",
+    ),
+    tradesDropped: counter(
+      "trades_dropped_total",
+      "Valid trades dropped before Kafka, by reason.",
+      ["reason"],
+    ),
+    dlqDropped: counter(
+      "dlq_dropped_total",
+      "Dead letters dropped instead of produced, by reason.",
+      ["reason"],
+    ),
+    feedFramesDropped: counter(
+      "feed_frames_dropped_total",
+      "Feed frames lost in the ingest mailbox before they were read.",
+    ),
+    ingestBufferBytes: gauge(
+      "ingest_buffer_bytes",
+      "Bytes of encoded trades waiting for Kafka.",
+    ),
+    ingestBufferTrades: gauge(
+      "ingest_buffer_trades",
+      "Trades waiting for Kafka.",
+    ),
+    ingestBufferCapacityBytes: gauge(
+      "ingest_buffer_capacity_bytes",
+      "The configured bound of the ingest buffer (INGEST_BUFFER_BYTES).",
+    ),
+    dlqQueueBytes: gauge(
+      "dlq_queue_bytes",
+      "Bytes of dead letters waiting for Kafka.",
+    ),
+    kafkaProducerHealthy: gauge(
+      "kafka_producer_healthy",
+      "1 while the last trade produce succeeded and none is overdue, else 0.",
+    ),
     consumerLag: gauge(
       "consumer_lag_records",
       "Records between the consumer's position and the partition's end.",
@@ -402,6 +495,13 @@ export function createPipelineMetrics(
   for (const kind of FEED_ERROR_KINDS) metrics.feedErrors.inc({ kind }, 0);
   for (const reason of REJECT_REASONS) {
     metrics.tradesRejected.inc({ reason }, 0);
+  }
+  for (const reason of TRADE_DROP_REASONS) {
+    metrics.tradesDropped.inc({ reason }, 0);
+  }
+  for (const reason of DLQ_DROP_REASONS) metrics.dlqDropped.inc({ reason }, 0);
+  for (const topic of PRODUCE_TOPICS) {
+    metrics.produceTimeouts.inc({ topic }, 0);
   }
   for (const symbol of options.symbols ?? []) {
     metrics.tradesBySymbol.inc({ symbol }, 0);

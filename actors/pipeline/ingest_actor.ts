@@ -1,35 +1,74 @@
 /**
  * The ingest actor: a Finnhub WebSocket client that subscribes every symbol,
- * validates and enriches trades, produces them to the trade log and sends
- * rejects to the dead-letter topic. It reconnects with exponential back-off
- * and jitter when the connection drops or falls silent past a watchdog.
+ * validates and enriches trades, produces them to Kafka and sends every bad
+ * input to the dead-letter topic. It reconnects with exponential back-off and
+ * jitter when the connection drops or falls silent past a watchdog.
+ *
+ * Nothing the feed sends is lost while Kafka keeps up:
+ * - `receive` never waits on Kafka, so frames never pile up in the mailbox;
+ *   results of sends come back as messages.
+ * - Trades wait in a buffer bounded in bytes (`INGEST_BUFFER_BYTES`, sized
+ *   for tens of seconds of the configured rate). Only when Kafka cannot take
+ *   them for that long are the oldest dropped, each one counted in
+ *   `tickline_trades_dropped_total{reason}`, and `/readyz` fails.
+ * - Each produce attempt is bounded; a failed chunk is retried first, with
+ *   the same records in the same order, so the buffer drains in order.
+ * - Dead letters have their own bounded queue and send slot: they can never
+ *   hold up trades, and a letter that cannot be sent after a few tries is
+ *   dropped and counted in `tickline_dlq_dropped_total{reason}`.
  *
  * @module
  */
 import type { Actor, ActorContext, ActorProps } from "../../runtime/types.ts";
-import type { TradeProducer } from "../kafka/trade_log.ts";
-import type { PipelineMetrics } from "../metrics/mod.ts";
-import { parseFeedMessage, toDeadLetter, validateTrade } from "../trade/mod.ts";
-import type { DeadLetter, Trade } from "../trade/types.ts";
-
-/** Trades per Kafka send: about 300 KB, well under the broker's 1 MB default. */
-const MAX_SEND = 2000;
+import {
+  type EncodedRecord,
+  letterRecord,
+  type RecordProducer,
+  tradeRecord,
+} from "../kafka/kafka_trade_producer.ts";
+import type { DlqDropReason, PipelineMetrics } from "../metrics/mod.ts";
+import { boundedDeadLetter } from "../trade/dead_letter.ts";
+import { parseFeedMessage } from "../trade/feed_message.ts";
+import type { RejectReason } from "../trade/types.ts";
+import { validateTrade } from "../trade/validate.ts";
+import { ByteQueue } from "./ingest_buffer.ts";
 
 /** Messages of the ingest actor. */
 export type IngestMsg =
   | { type: "connect" }
   | { type: "opened"; conn: number }
-  | { type: "frame"; conn: number; data: string; at: number }
+  | {
+    type: "frame";
+    conn: number;
+    /** The text, or for a binary or oversize frame its start (see `kind`). */
+    data: string;
+    /** Size of the frame as received, in bytes (characters for text). */
+    bytes: number;
+    kind: "text" | "binary" | "oversize";
+    at: number;
+  }
   | { type: "closed"; conn: number; detail: string }
   | { type: "watchdog" }
   | { type: "pump" }
+  | { type: "sent"; attempt: number; error?: string; ms: number }
+  | { type: "overdue"; attempt: number }
+  | { type: "dlqPump" }
+  | { type: "dlqSent"; attempt: number; error?: string }
   | { type: "status" };
 
 /** The answer to `{type: "status"}`. */
 export interface IngestStatus {
   connected: boolean;
   connects: number;
+  /** Trades waiting for Kafka (in flight included). */
   buffered: number;
+  bufferedBytes: number;
+  /** False after a failed or overdue trade produce, until one succeeds. */
+  kafkaHealthy: boolean;
+  /** When trades were last dropped (UNIX ms), if ever. */
+  lastDropAt?: number;
+  /** Dead letters waiting for Kafka. */
+  letters: number;
 }
 
 /** What the ingest actor needs. */
@@ -38,39 +77,77 @@ export interface IngestDeps {
   url: string;
   /** Printed instead of the URL. */
   description: string;
-  /** Secrets to scrub from any error text before it is logged. */
-  secrets: string[];
+  /** Applied to every text that leaves the actor: logs and dead letters. */
+  scrub: (text: string) => string;
   symbols: string[];
-  producer: TradeProducer;
+  producer: RecordProducer;
   metrics: PipelineMetrics;
   allowZeroVolume: boolean;
+  /** How far a trade's time may lie ahead of its receipt. */
+  maxFutureSkewMs: number;
   /** Reconnect when nothing (not even a ping) arrived for this long. */
   watchdogMs: number;
   backoff: { minMs: number; maxMs: number };
-  /** Trades buffered while a send is in flight before the actor waits for it. */
-  maxBuffered: number;
+  /** Bound of the trade buffer, in bytes of encoded records. */
+  bufferBytes: number;
+  /** Bound of one produce request, in bytes. */
+  maxRequestBytes: number;
+  /** A frame larger than this is not parsed: it becomes a `too_large` letter. */
+  maxFrameBytes: number;
+  /** A produce still pending after this long counts as a time-out. */
+  produceTimeoutMs: number;
+  /** Bound of the dead-letter queue, in bytes. */
+  dlqBufferBytes: number;
+  /** Characters of raw input kept in a letter. */
+  dlqMaxRawChars: number;
   random?: () => number;
 }
 
+/** Tries of one dead-letter chunk before it is dropped. */
+const DLQ_TRIES = 3;
+/** Frames waiting in the mailbox are bounded in bytes too (a CPU-starved process only). */
+const MAX_PENDING_FRAME_BYTES = 256 * 1024 * 1024;
+
 /**
- * Builds the props of the ingest actor. Frames queue in a bounded mailbox
- * that drops the oldest when Kafka cannot keep up: a live feed cannot be
- * slowed, so memory stays flat and every drop is counted.
+ * Builds the props of the ingest actor.
  *
  * @example
  * ```ts ignore
- * const ingest = await system.spawn("ingest", ingestProps({ url, description, secrets: [], symbols, producer,
- *   metrics, allowZeroVolume: false, watchdogMs: 90_000, backoff: { minMs: 500, maxMs: 30_000 }, maxBuffered: 20_000 }));
+ * const ingest = await system.spawn("ingest", ingestProps({ url, description, scrub: (s) => s, symbols,
+ *   producer, metrics, allowZeroVolume: false, maxFutureSkewMs: 10_000, watchdogMs: 90_000,
+ *   backoff: { minMs: 250, maxMs: 30_000 }, bufferBytes: 64e6, maxRequestBytes: 900_000,
+ *   maxFrameBytes: 1 << 20, produceTimeoutMs: 10_000, dlqBufferBytes: 16e6, dlqMaxRawChars: 4096 }));
  * ```
  */
 export function ingestProps(deps: IngestDeps): ActorProps<IngestMsg> {
+  // Frames are bounded in bytes by the socket callbacks (FrameGate) before
+  // they are queued; the mailbox itself must never drop, because send
+  // results travel through it too.
+  const gate = new FrameGate(MAX_PENDING_FRAME_BYTES);
   return {
     kind: "ingest",
-    // Counted in frames: a busy feed sends a few thousand trades per frame.
-    mailbox: { capacity: 64, overflow: "drop-oldest" },
+    mailbox: { capacity: 1_000_000, overflow: "backpressure" },
     shutdownTimeoutMs: 15_000,
-    factory: (ctx) => new IngestActor(deps, ctx),
+    factory: (ctx) => new IngestActor(deps, ctx, gate),
   };
+}
+
+/**
+ * Bytes of frames handed to the mailbox and not yet read. The socket
+ * callbacks are the actor's edge: they reserve, `receive` releases. Beyond
+ * the bound a frame is dropped and counted (it cannot be read in time).
+ */
+class FrameGate {
+  pending = 0;
+  constructor(readonly maxBytes: number) {}
+  tryReserve(bytes: number): boolean {
+    if (this.pending + bytes > this.maxBytes) return false;
+    this.pending += bytes;
+    return true;
+  }
+  release(bytes: number): void {
+    this.pending = Math.max(0, this.pending - bytes);
+  }
 }
 
 class IngestActor implements Actor<IngestMsg> {
@@ -80,16 +157,34 @@ class IngestActor implements Actor<IngestMsg> {
   private attempt = 0;
   private connects = 0;
   private lastSeen = 0;
-  private buffer: Trade[] = [];
-  private letters: DeadLetter[] = [];
-  private sending?: Promise<void>;
+  private readonly trades: ByteQueue<EncodedRecord>;
+  private readonly letters: ByteQueue<EncodedRecord>;
+  private readonly symbols: Set<string>;
+  /** Id of the trade send in flight (0: none); stale results are ignored. */
+  private sendAttempt = 0;
+  /** The result of the trade send in flight, also told to self when it settles. */
+  private sending?: Promise<IngestMsg>;
+  private sendFailures = 0;
+  private kafkaHealthy = true;
+  private lastDropAt?: number;
+  private dlqAttempt = 0;
+  private dlqSending?: Promise<IngestMsg>;
+  private dlqTries = 0;
+  /** Send ids; a restarted actor starts elsewhere so results meant for its predecessor are ignored. */
+  private attempts = Math.floor(Math.random() * 2 ** 40);
   private readonly random: () => number;
 
   constructor(
     private readonly deps: IngestDeps,
     private readonly ctx: ActorContext<IngestMsg>,
+    private readonly gate: FrameGate,
   ) {
     this.random = deps.random ?? Math.random;
+    this.trades = new ByteQueue(deps.bufferBytes);
+    this.letters = new ByteQueue(deps.dlqBufferBytes);
+    this.symbols = new Set(deps.symbols);
+    deps.metrics.ingestBufferCapacityBytes.set(deps.bufferBytes);
+    deps.metrics.kafkaProducerHealthy.set(1);
   }
 
   preStart(): void {
@@ -101,7 +196,7 @@ class IngestActor implements Actor<IngestMsg> {
     );
   }
 
-  async receive(msg: IngestMsg): Promise<IngestStatus | void> {
+  receive(msg: IngestMsg): IngestStatus | void {
     switch (msg.type) {
       case "connect":
         return this.connect();
@@ -119,8 +214,10 @@ class IngestActor implements Actor<IngestMsg> {
         });
         return;
       case "frame":
-        if (msg.conn !== this.conn) return;
-        return await this.onFrame(msg.data, msg.at);
+        this.gate.release(msg.bytes);
+        // Frames of an older connection were sent by the feed all the same:
+        // they are read, not ignored.
+        return this.onFrame(msg);
       case "closed":
         if (msg.conn !== this.conn) return;
         return this.onClosed(msg.detail);
@@ -136,27 +233,94 @@ class IngestActor implements Actor<IngestMsg> {
       }
       case "pump":
         return this.pump();
+      case "sent":
+        return this.onSent(msg);
+      case "overdue":
+        if (msg.attempt !== this.sendAttempt || !this.sending) return;
+        this.deps.metrics.produceTimeouts.inc({ topic: "trades" });
+        this.setHealthy(false);
+        this.ctx.log.warn("Kafka produce overdue; trades buffer meanwhile", {
+          timeoutMs: this.deps.produceTimeoutMs,
+          buffered: this.trades.length,
+        });
+        return;
+      case "dlqPump":
+        return this.dlqPump();
+      case "dlqSent":
+        return this.onDlqSent(msg);
       case "status":
         return {
           connected: this.connected,
           connects: this.connects,
-          buffered: this.buffer.length,
+          buffered: this.trades.length,
+          bufferedBytes: this.trades.bytes,
+          kafkaHealthy: this.kafkaHealthy,
+          lastDropAt: this.lastDropAt,
+          letters: this.letters.length,
         };
     }
   }
 
   async postStop(): Promise<void> {
     this.dropSocket();
-    this.deps.metrics.feedConnected.set(0);
-    // Hand over what was validated: a clean stop loses nothing already received.
-    for (let tries = 0; tries < 5; tries++) {
-      if (this.sending) await this.sending;
-      if (this.buffer.length === 0 && this.letters.length === 0) return;
-      this.pump();
+    const { metrics, producer } = this.deps;
+    metrics.feedConnected.set(0);
+    // Hand over what was validated: a clean stop loses nothing already
+    // received while Kafka is up. Results cannot come back as messages now.
+    this.sendAttempt = -1;
+    this.dlqAttempt = -1;
+    const deadline = this.ctx.clock.now() + 10_000;
+    // A send that succeeded must not be sent again: that would duplicate it.
+    const last = await this.sending;
+    if (last?.type === "sent" && last.error === undefined) {
+      metrics.tradesProduced.inc(this.trades.ack().length);
     }
-    this.ctx.log.error("stopped with trades not produced", {
-      trades: this.buffer.length,
-    });
+    const lastLetters = await this.dlqSending;
+    if (lastLetters?.type === "dlqSent" && lastLetters.error === undefined) {
+      metrics.dlqRecords.inc(this.letters.ack().length);
+    }
+    while (this.trades.length > 0 && this.ctx.clock.now() < deadline) {
+      const chunk = this.trades.take(this.deps.maxRequestBytes);
+      try {
+        await withDeadline(
+          producer.sendTradeRecords(chunk),
+          deadline,
+          this.ctx.clock,
+        );
+        this.trades.ack();
+        metrics.tradesProduced.inc(chunk.length);
+      } catch {
+        break;
+      }
+    }
+    while (this.letters.length > 0 && this.ctx.clock.now() < deadline) {
+      const chunk = this.letters.take(this.deps.maxRequestBytes);
+      try {
+        // Letters get one bounded try each: they must not delay the stop.
+        await withDeadline(
+          producer.sendLetterRecords(chunk),
+          Math.min(deadline, this.ctx.clock.now() + this.deps.produceTimeoutMs),
+          this.ctx.clock,
+        );
+        this.letters.ack();
+        metrics.dlqRecords.inc(chunk.length);
+      } catch {
+        break;
+      }
+    }
+    const lost = this.trades.drain().length;
+    const lostLetters = this.letters.drain().length;
+    if (lost > 0) metrics.tradesDropped.inc({ reason: "shutdown" }, lost);
+    if (lostLetters > 0) {
+      metrics.dlqDropped.inc({ reason: "shutdown" }, lostLetters);
+    }
+    if (lost + lostLetters > 0) {
+      this.ctx.log.error("stopped with records Kafka did not take", {
+        trades: lost,
+        letters: lostLetters,
+      });
+    }
+    this.updateGauges();
   }
 
   private connect(): void {
@@ -166,20 +330,41 @@ class IngestActor implements Actor<IngestMsg> {
     if (this.connects > 1) this.deps.metrics.feedReconnects.inc();
     this.lastSeen = this.ctx.clock.now();
     const { self, clock } = this.ctx;
+    const { maxFrameBytes, dlqMaxRawChars, metrics } = this.deps;
+    const gate = this.gate;
     const tell = (m: IngestMsg) => self.tell(m).catch(() => {});
     let ws: WebSocket;
     try {
       ws = new WebSocket(this.deps.url);
     } catch (e) {
-      this.onClosed(this.scrub(String(e)));
+      this.onClosed(String(e));
       return;
     }
+    ws.binaryType = "arraybuffer";
     this.ws = ws;
     ws.onopen = () => tell({ type: "opened", conn });
     ws.onmessage = (e) => {
+      const at = clock.now();
+      let data: string;
+      let bytes: number;
+      let kind: "text" | "binary" | "oversize";
       if (typeof e.data === "string") {
-        tell({ type: "frame", conn, data: e.data, at: clock.now() });
+        bytes = e.data.length;
+        kind = bytes > maxFrameBytes ? "oversize" : "text";
+        // Only the start of an oversize frame travels on: it is not parsed.
+        data = kind === "oversize" ? e.data.slice(0, dlqMaxRawChars) : e.data;
+      } else {
+        const buf = new Uint8Array(e.data as ArrayBuffer);
+        bytes = buf.byteLength;
+        kind = "binary";
+        data = `base64:${toBase64(buf.subarray(0, dlqMaxRawChars))}`;
       }
+      const held = kind === "text" ? bytes : data.length;
+      if (!gate.tryReserve(held)) {
+        metrics.feedFramesDropped.inc();
+        return;
+      }
+      tell({ type: "frame", conn, data, bytes: held, kind, at });
     };
     ws.onerror = (e) =>
       tell({
@@ -195,10 +380,11 @@ class IngestActor implements Actor<IngestMsg> {
     const ws = this.ws;
     this.ws = undefined;
     if (!ws) return;
+    // Frames already received keep arriving as messages; only new ones stop.
     ws.onopen =
-      ws.onmessage =
       ws.onerror =
       ws.onclose =
+      ws.onmessage =
         null;
     if (
       ws.readyState === WebSocket.OPEN || ws.readyState === WebSocket.CONNECTING
@@ -213,7 +399,7 @@ class IngestActor implements Actor<IngestMsg> {
 
   private onClosed(detail: string): void {
     this.dropSocket();
-    this.conn++; // stale events of the old socket are ignored from here on
+    this.conn++; // stale open/close events of the old socket are ignored from here on
     if (this.connected) this.deps.metrics.feedConnected.set(0);
     this.connected = false;
     const ceiling = Math.min(
@@ -224,17 +410,37 @@ class IngestActor implements Actor<IngestMsg> {
     this.attempt = Math.min(this.attempt + 1, 30);
     this.ctx.log.warn("feed disconnected; reconnecting", {
       feed: this.deps.description,
-      detail: this.scrub(detail),
+      detail: this.deps.scrub(detail),
       delayMs: delay,
     });
     this.ctx.timers.startSingle("reconnect", { type: "connect" }, delay);
   }
 
-  private async onFrame(data: string, at: number): Promise<void> {
+  private onFrame(msg: Extract<IngestMsg, { type: "frame" }>): void {
     const { metrics } = this.deps;
     this.lastSeen = this.ctx.clock.now();
     metrics.feedLastMessage.set(this.lastSeen / 1000);
-    const message = parseFeedMessage(data);
+    if (msg.kind === "binary") {
+      metrics.feedMessages.inc({ type: "invalid_json" });
+      this.reject(
+        msg.data,
+        "binary_frame",
+        "binary frame; Finnhub sends text frames only",
+        msg.at,
+      );
+      return this.dlqPump();
+    }
+    if (msg.kind === "oversize") {
+      metrics.feedMessages.inc({ type: "invalid_json" });
+      this.reject(
+        msg.data,
+        "too_large",
+        `frame of ${msg.bytes} characters exceeds FEED_MAX_FRAME_BYTES (${this.deps.maxFrameBytes}); not parsed`,
+        msg.at,
+      );
+      return this.dlqPump();
+    }
+    const message = parseFeedMessage(msg.data);
     switch (message.kind) {
       case "ping":
         metrics.feedMessages.inc({ type: "ping" });
@@ -243,88 +449,273 @@ class IngestActor implements Actor<IngestMsg> {
         metrics.feedMessages.inc({ type: "error" });
         metrics.feedErrors.inc({ kind: message.errorKind });
         this.ctx.log.error("feed reported an error", {
-          msg: this.scrub(message.msg),
+          msg: this.deps.scrub(message.msg),
           kind: message.errorKind,
         });
         return;
       case "unknown":
         metrics.feedMessages.inc({ type: "unknown" });
-        this.ctx.log.warn("unknown feed message type", {
-          messageType: message.type,
-        });
-        return;
+        this.reject(
+          msg.data,
+          "unknown_type",
+          `unknown frame type ${JSON.stringify(message.type.slice(0, 64))}`,
+          msg.at,
+        );
+        return this.dlqPump();
       case "invalid_json":
         metrics.feedMessages.inc({ type: "invalid_json" });
-        this.ctx.log.warn("unreadable feed frame", { detail: message.detail });
-        return;
+        this.reject(msg.data, message.reason, message.detail, msg.at);
+        return this.dlqPump();
       case "trades":
         metrics.feedMessages.inc({ type: "trade" });
         break;
     }
     // A connection that delivers data has proven itself: start back-off afresh.
-    this.attempt = 0;
+    if (msg.conn === this.conn) this.attempt = 0;
     metrics.tradesReceived.inc(message.data.length);
+    let droppedNow = 0;
     for (const raw of message.data) {
       const result = validateTrade(raw, {
-        receivedAt: at,
+        receivedAt: msg.at,
         allowZeroVolume: this.deps.allowZeroVolume,
-        // One trade far ahead would push the watermark past every honest trade.
-        maxFutureSkewMs: 60_000,
+        maxFutureSkewMs: this.deps.maxFutureSkewMs,
       });
-      if (result.ok) {
-        this.buffer.push(result.trade);
-      } else {
-        metrics.tradesRejected.inc({ reason: result.reason });
-        this.letters.push(toDeadLetter(raw, result.reason, result.detail, at));
+      if (!result.ok) {
+        this.reject(raw, result.reason, result.detail, msg.at);
+        continue;
       }
+      const record = tradeRecord(result.trade);
+      if (record.bytes > this.deps.maxRequestBytes) {
+        this.reject(
+          raw,
+          "too_large",
+          `trade record of ${record.bytes} bytes exceeds KAFKA_MAX_REQUEST_BYTES (${this.deps.maxRequestBytes})`,
+          msg.at,
+        );
+        continue;
+      }
+      if (this.symbols.has(result.trade.symbol)) {
+        metrics.tradesBySymbol.inc({ symbol: result.trade.symbol });
+      }
+      droppedNow += this.trades.push(record).length;
+    }
+    if (droppedNow > 0) {
+      metrics.tradesDropped.inc({ reason: "buffer_full" }, droppedNow);
+      this.lastDropAt = this.ctx.clock.now();
+      this.ctx.log.warn("ingest buffer full; dropped the oldest trades", {
+        dropped: droppedNow,
+        bufferBytes: this.deps.bufferBytes,
+      });
     }
     this.pump();
-    // Back-pressure: while Kafka lags, stop taking frames; the mailbox bounds the rest.
-    while (this.buffer.length >= this.deps.maxBuffered && this.sending) {
-      await this.sending;
+    this.dlqPump();
+  }
+
+  /** Queues a dead letter for `raw` (bounded, scrubbed) and counts the reject. */
+  private reject(
+    raw: unknown,
+    reason: RejectReason,
+    detail: string,
+    at: number,
+  ): void {
+    this.deps.metrics.tradesRejected.inc({ reason });
+    let record: EncodedRecord;
+    try {
+      const letter = boundedDeadLetter(
+        raw,
+        reason,
+        detail,
+        at,
+        this.deps.dlqMaxRawChars,
+      );
+      letter.raw = this.deps.scrub(letter.raw as string);
+      letter.detail = this.deps.scrub(letter.detail);
+      record = letterRecord(letter);
+    } catch {
+      this.deps.metrics.dlqDropped.inc({ reason: "unserialisable" });
+      return;
     }
+    if (record.bytes > this.deps.maxRequestBytes) {
+      this.deps.metrics.dlqDropped.inc({ reason: "too_large" });
+      return;
+    }
+    const dropped = this.letters.push(record).length;
+    if (dropped > 0) this.dropLetters("queue_full", dropped);
+  }
+
+  private dropLetters(reason: DlqDropReason, n: number): void {
+    this.deps.metrics.dlqDropped.inc({ reason }, n);
   }
 
   private pump(): void {
-    if (
-      this.sending || (this.buffer.length === 0 && this.letters.length === 0)
-    ) return;
-    // One send at a time, each under the broker's message-size limit; the
-    // rest waits its turn (and a failed send retries only its own chunk).
-    const trades = this.buffer.splice(0, MAX_SEND);
-    const letters = this.letters.splice(0, MAX_SEND);
-    const { producer, metrics } = this.deps;
+    this.updateGauges();
+    if (this.sending || this.trades.length === 0) return;
+    const chunk = this.trades.take(this.deps.maxRequestBytes);
+    if (chunk.length === 0) return;
+    const attempt = ++this.attempts;
+    this.sendAttempt = attempt;
     const started = performance.now();
-    this.sending = (async () => {
-      try {
-        if (trades.length > 0) await producer.sendTrades(trades);
-        trades.length = 0;
-        if (letters.length > 0) await producer.sendDeadLetters(letters);
-        metrics.dlqRecords.inc(letters.length);
-        letters.length = 0;
-        metrics.produceDuration.observe((performance.now() - started) / 1000);
-      } catch (e) {
-        metrics.produceErrors.inc();
-        this.ctx.log.error("produce failed; retrying", {
-          error: this.scrub(String(e)),
-        });
-        // Put back only what was not sent, in front: order per symbol holds and nothing is lost.
-        this.buffer = trades.concat(this.buffer);
-        this.letters = letters.concat(this.letters);
-        this.ctx.timers.startSingle("pump", { type: "pump" }, 500);
-        return;
-      } finally {
-        this.sending = undefined;
-      }
-      if (this.buffer.length > 0 || this.letters.length > 0) {
-        this.ctx.self.tell({ type: "pump" }).catch(() => {});
-      }
-    })();
+    const self = this.ctx.self;
+    this.ctx.timers.startSingle(
+      "overdue",
+      { type: "overdue", attempt },
+      this.deps.produceTimeoutMs,
+    );
+    this.sending = this.deps.producer.sendTradeRecords(chunk).then(
+      (): IngestMsg => ({
+        type: "sent",
+        attempt,
+        ms: performance.now() - started,
+      }),
+      (e): IngestMsg => ({
+        type: "sent",
+        attempt,
+        ms: performance.now() - started,
+        error: String(e instanceof Error ? e.message : e),
+      }),
+    ).then((m: IngestMsg) => {
+      self.tell(m).catch(() => {});
+      return m;
+    });
   }
 
-  private scrub(text: string): string {
-    let out = text;
-    for (const s of this.deps.secrets) if (s) out = out.split(s).join("***");
-    return out;
+  private onSent(msg: Extract<IngestMsg, { type: "sent" }>): void {
+    if (msg.attempt !== this.sendAttempt) return;
+    this.sending = undefined;
+    this.ctx.timers.cancel("overdue");
+    const { metrics } = this.deps;
+    if (msg.error === undefined) {
+      const done = this.trades.ack();
+      metrics.tradesProduced.inc(done.length);
+      metrics.produceDuration.observe(msg.ms / 1000);
+      if (this.sendFailures > 0) {
+        this.ctx.log.info("Kafka takes trades again; draining the buffer", {
+          failedAttempts: this.sendFailures,
+          buffered: this.trades.length,
+        });
+      }
+      this.sendFailures = 0;
+      this.setHealthy(true);
+      return this.pump();
+    }
+    metrics.produceErrors.inc();
+    this.setHealthy(false);
+    this.sendFailures++;
+    // One line per outage and then one per 20 failures, not one per retry.
+    if (this.sendFailures === 1 || this.sendFailures % 20 === 0) {
+      this.ctx.log.error(
+        "Kafka produce failed; trades buffer and retry in order",
+        {
+          error: this.deps.scrub(msg.error),
+          failedAttempts: this.sendFailures,
+          buffered: this.trades.length,
+          bufferedBytes: this.trades.bytes,
+        },
+      );
+    }
+    const delay = Math.min(2_000, 100 * 2 ** Math.min(this.sendFailures, 5));
+    this.ctx.timers.startSingle("pump", { type: "pump" }, delay);
+    this.updateGauges();
   }
+
+  private dlqPump(): void {
+    if (this.dlqSending || this.letters.length === 0) return;
+    const chunk = this.letters.take(this.deps.maxRequestBytes);
+    if (chunk.length === 0) return;
+    const attempt = ++this.attempts;
+    this.dlqAttempt = attempt;
+    const self = this.ctx.self;
+    const timeoutMs = this.deps.produceTimeoutMs;
+    // A hanging DLQ send must not hold its slot forever: give up after the time-out.
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const overdue = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`DLQ send overdue after ${timeoutMs} ms`)),
+        timeoutMs,
+      );
+    });
+    this.dlqSending = Promise.race([
+      this.deps.producer.sendLetterRecords(chunk),
+      overdue,
+    ]).then(
+      (): IngestMsg => ({ type: "dlqSent", attempt }),
+      (e): IngestMsg => ({
+        type: "dlqSent",
+        attempt,
+        error: String(e instanceof Error ? e.message : e),
+      }),
+    ).then((m: IngestMsg) => {
+      clearTimeout(timer);
+      self.tell(m).catch(() => {});
+      return m;
+    });
+  }
+
+  private onDlqSent(msg: Extract<IngestMsg, { type: "dlqSent" }>): void {
+    if (msg.attempt !== this.dlqAttempt) return;
+    this.dlqSending = undefined;
+    const { metrics } = this.deps;
+    if (msg.error === undefined) {
+      metrics.dlqRecords.inc(this.letters.ack().length);
+      this.dlqTries = 0;
+      this.updateGauges();
+      return this.dlqPump();
+    }
+    if (/overdue/.test(msg.error)) {
+      metrics.produceTimeouts.inc({ topic: "dlq" });
+    }
+    this.dlqTries++;
+    if (this.dlqTries >= DLQ_TRIES) {
+      const lost = this.letters.ack().length;
+      this.dropLetters("send_failed", lost);
+      this.dlqTries = 0;
+      this.ctx.log.error("dead letters dropped after failed sends", {
+        letters: lost,
+        tries: DLQ_TRIES,
+        error: this.deps.scrub(msg.error),
+      });
+    }
+    this.updateGauges();
+    this.ctx.timers.startSingle("dlqPump", { type: "dlqPump" }, 500);
+  }
+
+  private setHealthy(healthy: boolean): void {
+    this.kafkaHealthy = healthy;
+    this.deps.metrics.kafkaProducerHealthy.set(healthy ? 1 : 0);
+  }
+
+  private updateGauges(): void {
+    const { metrics } = this.deps;
+    metrics.ingestBufferBytes.set(this.trades.bytes);
+    metrics.ingestBufferTrades.set(this.trades.length);
+    metrics.dlqQueueBytes.set(this.letters.bytes);
+  }
+}
+
+/** `p`, or a rejection once the clock passes `deadline`. */
+async function withDeadline<T>(
+  p: Promise<T>,
+  deadline: number,
+  clock: { now(): number },
+): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    return await Promise.race([
+      p,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new Error("flush deadline passed")),
+          Math.max(0, deadline - clock.now()),
+        );
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function toBase64(bytes: Uint8Array): string {
+  let s = "";
+  for (let i = 0; i < bytes.length; i++) s += String.fromCharCode(bytes[i]);
+  return btoa(s);
 }

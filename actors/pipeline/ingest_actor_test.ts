@@ -1,11 +1,21 @@
 import assert from "node:assert/strict";
-import { type ActorRef, ActorSystem, silentLogger } from "../../runtime/mod.ts";
+import {
+  type ActorRef,
+  ActorSystem,
+  type Logger,
+  silentLogger,
+} from "../../runtime/mod.ts";
+import { SecretScrubber } from "../config/secrets.ts";
 import {
   type FeedServer,
   type FeedServerOptions,
   startFeedServer,
 } from "../feed/mod.ts";
-import type { TradeProducer } from "../kafka/trade_log.ts";
+import type {
+  EncodedRecord,
+  RecordProducer,
+} from "../kafka/kafka_trade_producer.ts";
+import { decodeTrade } from "../trade/codec.ts";
 import { createPipelineMetrics, type PipelineMetrics } from "../metrics/mod.ts";
 import type { DeadLetter, Trade } from "../trade/types.ts";
 import {
@@ -15,21 +25,44 @@ import {
   type IngestStatus,
 } from "./ingest_actor.ts";
 
-class RecordingProducer implements TradeProducer {
+/** Records what was produced; sends can be slowed, failed or hung. */
+class RecordingProducer implements RecordProducer {
   trades: Trade[] = [];
   letters: DeadLetter[] = [];
   delayMs = 0;
   sends = 0;
-  async sendTrades(trades: readonly Trade[]): Promise<void> {
+  /** While set, trade sends fail. */
+  down = false;
+  /** While set, letter sends never settle. */
+  hangLetters = false;
+  sendTradeRecords(records: readonly EncodedRecord[]): Promise<void> {
     this.sends++;
-    if (this.delayMs > 0) await new Promise((r) => setTimeout(r, this.delayMs));
-    this.trades.push(...trades);
+    const go = () => {
+      if (this.down) throw new Error("Kafka down (test)");
+      for (const r of records) this.trades.push(decodeTrade(r.value));
+    };
+    if (this.delayMs === 0) {
+      try {
+        go();
+        return Promise.resolve();
+      } catch (e) {
+        return Promise.reject(e);
+      }
+    }
+    return new Promise((resolve, reject) =>
+      setTimeout(() => {
+        try {
+          go();
+          resolve();
+        } catch (e) {
+          reject(e);
+        }
+      }, this.delayMs)
+    );
   }
-  sendDeadLetters(letters: readonly DeadLetter[]): Promise<void> {
-    this.letters.push(...letters);
-    return Promise.resolve();
-  }
-  close(): Promise<void> {
+  sendLetterRecords(records: readonly EncodedRecord[]): Promise<void> {
+    if (this.hangLetters) return new Promise(() => {});
+    for (const r of records) this.letters.push(JSON.parse(r.value));
     return Promise.resolve();
   }
 }
@@ -59,10 +92,10 @@ interface FixtureOptions {
   feed: Omit<FeedServerOptions, "port">;
   /** What the ingest actor subscribes; defaults to the feed's symbols. */
   subscribe?: string[];
-  tuning?: Partial<Pick<IngestDeps, "watchdogMs" | "backoff" | "maxBuffered">>;
-  mailboxCapacity?: number;
+  tuning?: Partial<IngestDeps>;
   producerDelayMs?: number;
   beforeSpawn?: (system: ActorSystem) => void;
+  logger?: Logger;
 }
 
 /** An ingest actor on a real offline feed and a recording producer; everything is closed after `body`. */
@@ -74,28 +107,30 @@ async function withIngest(
   const producer = new RecordingProducer();
   producer.delayMs = options.producerDelayMs ?? 0;
   const metrics = createPipelineMetrics({ symbols });
-  const system = new ActorSystem("t", { logger: silentLogger() });
+  const system = new ActorSystem("t", {
+    logger: options.logger ?? silentLogger(),
+  });
   options.beforeSpawn?.(system);
   const feed = await startFeedServer({ port: 0, ...options.feed });
   const props = ingestProps({
     url: feed.url,
     description: "test feed",
-    secrets: [],
+    scrub: (s) => s,
     symbols,
     producer,
     metrics,
     allowZeroVolume: false,
+    maxFutureSkewMs: 10_000,
     watchdogMs: 60_000,
     backoff: { minMs: 10, maxMs: 50 },
-    maxBuffered: 1000,
+    bufferBytes: 64 * 1024 * 1024,
+    maxRequestBytes: 900_000,
+    maxFrameBytes: 1024 * 1024,
+    produceTimeoutMs: 10_000,
+    dlqBufferBytes: 1024 * 1024,
+    dlqMaxRawChars: 256,
     ...options.tuning,
   });
-  if (options.mailboxCapacity) {
-    props.mailbox = {
-      capacity: options.mailboxCapacity,
-      overflow: "drop-oldest",
-    };
-  }
   const fixture: Fixture = {
     feed,
     producer,
@@ -203,37 +238,6 @@ Deno.test("ingest dead-letters invalid trades with reasons and counts them", asy
   );
 });
 
-Deno.test("ingest holds back while Kafka is slow: mailbox and buffer stay bounded", async () => {
-  let maxDepth = 0;
-  await withIngest(
-    {
-      feed: {
-        symbols: ["AMZN"],
-        ratePerSec: 2000,
-        seed: 5,
-        batchIntervalMs: 5,
-      },
-      tuning: { maxBuffered: 50 },
-      mailboxCapacity: 20,
-      producerDelayMs: 200,
-      beforeSpawn: (system) =>
-        system.events.subscribe((e) => {
-          if (
-            e.type === "mailbox_depth" && e.path.endsWith("/ingest")
-          ) maxDepth = Math.max(maxDepth, e.depth);
-        }),
-    },
-    async (f) => {
-      await until(() => f.producer.sends >= 4, "several slow sends");
-      assert.ok(maxDepth <= 20, `mailbox never past capacity (${maxDepth})`);
-      assert.ok(
-        f.system.droppedCount > 0,
-        "frames beyond capacity were dropped and counted",
-      );
-    },
-  );
-});
-
 Deno.test("ingest surfaces feed errors (invalid symbol) in metrics and keeps going", async () => {
   await withIngest(
     {
@@ -252,6 +256,267 @@ Deno.test("ingest surfaces feed errors (invalid symbol) in metrics and keeps goi
         () => f.producer.trades.length > before + 5,
         "AAPL trades still flowing",
       );
+    },
+  );
+});
+
+async function counter(
+  metric: { get(): Promise<{ values: { value: number; labels: object }[] }> },
+  labels: Record<string, string> = {},
+): Promise<number> {
+  return (await metric.get()).values.filter((v) =>
+    Object.entries(labels).every(([k, x]) =>
+      (v.labels as Record<string, unknown>)[k] === x
+    )
+  ).reduce((s, v) => s + v.value, 0);
+}
+
+// Finding 1 of issue 9: a 64-frame mailbox dropped frames in ordinary bursts.
+Deno.test("ingest: a burst with a slower Kafka loses nothing; every delivered trade is produced once", async () => {
+  const symbols = ["AAPL", "MSFT", "BINANCE:BTCUSDT"];
+  await withIngest(
+    {
+      feed: {
+        symbols,
+        ratePerSec: 20_000,
+        batchIntervalMs: 1,
+        seed: 9,
+        maxTrades: 20_000,
+        startAfterSubscriptions: symbols.length,
+      },
+      producerDelayMs: 30,
+    },
+    async (f) => {
+      await until(() => f.feed.stats().tradesSent >= 20_000, "the burst");
+      await until(
+        () => f.producer.trades.length >= f.feed.stats().delivered,
+        "every delivered trade produced",
+      );
+      const stats = f.feed.stats();
+      assert.equal(stats.delivered, 20_000);
+      assert.equal(f.producer.trades.length, stats.delivered);
+      for (const symbol of symbols) {
+        const produced = f.producer.trades.filter((t) => t.symbol === symbol);
+        assert.equal(produced.length, stats.deliveredBySymbol[symbol], symbol);
+        assert.equal(
+          await counter(f.metrics.tradesBySymbol, { symbol }),
+          produced.length,
+          `tickline_trades_by_symbol_total{symbol=${symbol}}`,
+        );
+      }
+      assert.equal(await counter(f.metrics.tradesDropped), 0);
+      assert.equal(await counter(f.metrics.feedFramesDropped), 0);
+      assert.equal(f.system.droppedCount, 0);
+    },
+  );
+});
+
+// Finding 4 of issue 9: an outage lost trades silently and without bound.
+Deno.test("ingest: Kafka down -> bounded buffer drops the oldest, counted exactly; drains in order after", async () => {
+  const symbols = ["TSLA"];
+  await withIngest(
+    {
+      feed: {
+        symbols,
+        ratePerSec: 4000,
+        batchIntervalMs: 5,
+        seed: 10,
+        maxTrades: 3000,
+      },
+      tuning: { bufferBytes: 40_000, produceTimeoutMs: 200 },
+    },
+    async (f) => {
+      f.producer.down = true;
+      await until(() => f.feed.stats().tradesSent >= 3000, "the trades");
+      await until(
+        async () => (await status(f.ingest)).kafkaHealthy === false,
+        "the producer to be seen unhealthy",
+      );
+      const during = await status(f.ingest);
+      assert.ok(
+        during.bufferedBytes <= 40_000,
+        `bounded (${during.bufferedBytes})`,
+      );
+      assert.ok(during.lastDropAt !== undefined);
+      assert.ok(await counter(f.metrics.produceErrors) > 0);
+      f.producer.down = false;
+      const delivered = f.feed.stats().delivered;
+      await until(
+        async () =>
+          f.producer.trades.length +
+              await counter(f.metrics.tradesDropped, {
+                reason: "buffer_full",
+              }) ===
+            delivered,
+        "sent = produced + dropped",
+      );
+      const dropped = await counter(f.metrics.tradesDropped);
+      assert.ok(dropped > 0 && f.producer.trades.length > 0);
+      // Drop-oldest, drain in order: what was produced is the feed's tail, in order.
+      const times = f.producer.trades.map((t) => t.timestamp);
+      assert.deepEqual(times, [...times].sort((a, b) => a - b));
+      assert.equal(
+        await counter(f.metrics.tradesProduced),
+        f.producer.trades.length,
+      );
+      assert.equal((await status(f.ingest)).kafkaHealthy, true);
+    },
+  );
+});
+
+// Finding 3 of issue 9: one shared send slot; a hanging DLQ send blocked trades.
+Deno.test("ingest: a hanging DLQ never holds up trades; its letters are dropped and counted", async () => {
+  await withIngest(
+    {
+      feed: {
+        symbols: ["AMZN"],
+        ratePerSec: 1000,
+        seed: 11,
+        injectInvalid: 0.3,
+        maxTrades: 1500,
+      },
+      tuning: { produceTimeoutMs: 150 },
+    },
+    async (f) => {
+      f.producer.hangLetters = true;
+      await until(() => f.feed.stats().tradesSent >= 1500, "the trades");
+      const rejected = () => counter(f.metrics.tradesRejected);
+      await until(
+        async () =>
+          f.producer.trades.length + await rejected() ===
+            f.feed.stats().delivered,
+        "every valid trade produced while the DLQ hangs",
+      );
+      await until(
+        async () =>
+          await counter(f.metrics.dlqDropped, { reason: "send_failed" }) > 0,
+        "hung letters dropped and counted",
+      );
+      assert.ok(await counter(f.metrics.produceTimeouts, { topic: "dlq" }) > 0);
+    },
+  );
+});
+
+// Findings 3 and 6 of issue 9: poison input and bad frames never reached the DLQ, or blocked it.
+Deno.test("ingest: every bad frame becomes a bounded dead letter with its reason", async () => {
+  let deep = "1";
+  for (let i = 0; i < 200_000; i++) deep = `[${deep}]`;
+  const now = Date.now();
+  const conditions = Array.from(
+    { length: 64 },
+    (_, i) => `c${i}`.padEnd(16, "x"),
+  );
+  await withIngest(
+    {
+      feed: { symbols: ["AAPL"], ratePerSec: 0, seed: 12 },
+      tuning: { maxFrameBytes: 600_000, maxRequestBytes: 1000 },
+    },
+    async (f) => {
+      await until(() => f.feed.stats().subscriptions === 1, "subscribed");
+      f.feed.sendRaw("{oops");
+      f.feed.sendRaw(new Uint8Array([0xff, 0xfe, 0x00, 0x01]));
+      f.feed.sendRaw('{"type":"news","data":[]}');
+      f.feed.sendRaw("[1,2,3]");
+      f.feed.sendRaw(`{"type":"trade","data":[${"x".repeat(700_000)}]}`);
+      f.feed.sendRaw(
+        `{"type":"trade","data":[{"s":"AAPL","p":${deep},"t":${now},"v":1}]}`,
+      );
+      f.feed.sendRaw(JSON.stringify({
+        type: "trade",
+        data: [{ s: "AAPL", p: 1, t: now, v: 1, c: conditions }],
+      }));
+      f.feed.sendRaw(JSON.stringify({
+        type: "trade",
+        data: [{ s: "AAPL", p: 1e300, t: now, v: 1 }, {
+          s: "AAPL",
+          p: 1,
+          t: now + 3_600_000,
+          v: 1,
+        }],
+      }));
+      const want = [
+        "invalid_json",
+        "binary_frame",
+        "unknown_type",
+        "invalid_frame",
+        "too_large",
+        "invalid_price",
+        "too_large",
+        "implausible_price",
+        "future_time",
+      ];
+      await until(
+        () => f.producer.letters.length >= want.length,
+        `all letters (got ${f.producer.letters.map((l) => l.reason)})`,
+      ).catch((e) => {
+        throw new Error(
+          `${e.message}; got ${f.producer.letters.map((l) => l.reason)}`,
+        );
+      });
+      assert.deepEqual(
+        f.producer.letters.map((l) => l.reason).sort(),
+        [...want].sort(),
+      );
+      for (const l of f.producer.letters) {
+        assert.equal(typeof l.raw, "string");
+        assert.ok((l.raw as string).length <= 257, `${l.reason} raw bounded`);
+      }
+      assert.equal(f.producer.trades.length, 0);
+      assert.equal(f.system.droppedCount, 0);
+    },
+  );
+});
+
+// Finding 5 of issue 9: a token given in FINNHUB_URL was logged on every connect.
+Deno.test("ingest: a token in the feed URL never reaches a log line", async () => {
+  const lines: string[] = [];
+  const capture: Logger = {
+    debug: (m, f) => lines.push(m + JSON.stringify(f ?? {})),
+    info: (m, f) => lines.push(m + JSON.stringify(f ?? {})),
+    warn: (m, f) => lines.push(m + JSON.stringify(f ?? {})),
+    error: (m, f) => lines.push(m + JSON.stringify(f ?? {})),
+  };
+  const token = "tok3nS3cr3tValue";
+  await withIngest(
+    {
+      feed: { symbols: ["AAPL"], ratePerSec: 100, seed: 13 },
+      logger: capture,
+      tuning: {},
+    },
+    async (f) => {
+      // Reconnect to a URL carrying the token, as Finnhub's docs show it.
+      const url = `${f.feed.url}/?token=${token}`;
+      const scrubber = SecretScrubber.fromEnv({ FINNHUB_URL: url });
+      const ref = await f.system.spawn(
+        "ingest2",
+        ingestProps({
+          url,
+          description: scrubber.scrub(`url ${url}`),
+          scrub: (s) => scrubber.scrub(s),
+          symbols: ["AAPL"],
+          producer: f.producer,
+          metrics: f.metrics,
+          allowZeroVolume: false,
+          maxFutureSkewMs: 10_000,
+          watchdogMs: 60_000,
+          backoff: { minMs: 10, maxMs: 50 },
+          bufferBytes: 1 << 20,
+          maxRequestBytes: 900_000,
+          maxFrameBytes: 1 << 20,
+          produceTimeoutMs: 10_000,
+          dlqBufferBytes: 1 << 20,
+          dlqMaxRawChars: 256,
+        }),
+      );
+      await until(async () => (await status(ref)).connected, "connected");
+      f.feed.dropConnections();
+      await until(
+        () => lines.some((l) => l.includes("feed disconnected")),
+        "a disconnect log line",
+      );
+      await until(async () => (await status(ref)).connected, "reconnected");
+      assert.ok(lines.some((l) => l.includes("token=***")));
+      for (const l of lines) assert.ok(!l.includes(token), l);
     },
   );
 });

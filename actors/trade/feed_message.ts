@@ -21,7 +21,15 @@ export type FeedMessage =
   }
   /** A JSON object whose `type` is unknown; `type` is `""` when missing or not a string. */
   | { kind: "unknown"; type: string }
-  | { kind: "invalid_json"; detail: string };
+  /**
+   * Not a frame of the protocol: `reason` is `invalid_json` for text that is
+   * not JSON, `invalid_frame` for JSON that is not a protocol frame.
+   */
+  | {
+    kind: "invalid_json";
+    reason: "invalid_json" | "invalid_frame";
+    detail: string;
+  };
 
 const INVALID_SYMBOL_PREFIX = "Invalid symbol ";
 const MAX_DETAIL_CHARS = 120;
@@ -44,12 +52,14 @@ export function parseFeedMessage(text: string): FeedMessage {
   } catch (err) {
     return {
       kind: "invalid_json",
+      reason: "invalid_json",
       detail: `frame is not JSON (${errorText(err)}): ${clip(text)}`,
     };
   }
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
     return {
       kind: "invalid_json",
+      reason: "invalid_frame",
       detail: `frame must be a JSON object, got ${
         Array.isArray(value)
           ? "an array"
@@ -67,6 +77,7 @@ export function parseFeedMessage(text: string): FeedMessage {
       if (!Array.isArray(data)) {
         return {
           kind: "invalid_json",
+          reason: "invalid_frame",
           detail: `trade frame must carry a "data" array, got ${
             data === null ? "null" : typeof data
           }`,

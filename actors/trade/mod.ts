@@ -38,3 +38,9 @@ export {
   TradeEncodeError,
   tradeRecordSchema,
 } from "./codec.ts";
+export {
+  boundedDeadLetter,
+  boundedJson,
+  type BoundedText,
+  DEFAULT_MAX_RAW_CHARS,
+} from "./dead_letter.ts";

@@ -203,8 +203,12 @@ Deno.test("validateTrade: time bounds are inclusive and configurable", () => {
   assert.ok(validateTrade({ ...good, t: NOW - 5000 }, ctx).ok);
   assert.ok(!validateTrade({ ...good, t: NOW - 5001 }, ctx).ok);
   // The default allows 10 s of clock skew, and says future_time beyond.
-  assert.ok(validateTrade({ ...good, t: NOW + 10_000 }, { receivedAt: NOW }).ok);
-  const ahead = validateTrade({ ...good, t: NOW + 10_001 }, { receivedAt: NOW });
+  assert.ok(
+    validateTrade({ ...good, t: NOW + 10_000 }, { receivedAt: NOW }).ok,
+  );
+  const ahead = validateTrade({ ...good, t: NOW + 10_001 }, {
+    receivedAt: NOW,
+  });
   assert.ok(!ahead.ok && ahead.reason === "future_time");
 });
 
