@@ -24,6 +24,9 @@ const REQUIRED_ALERTS = [
   "E2ELatencyP95High",
   "ActorRestartStorm",
   "TargetDown",
+  "TradesDropped",
+  "KafkaProduceFailing",
+  "DeadLettersDropped",
 ];
 
 Deno.test("promtool check rules accepts the rules", async () => {
