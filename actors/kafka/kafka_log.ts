@@ -60,6 +60,13 @@ export function kafkaLogLevel(
   if (ROUTINE_TYPES.has(type)) return "info";
   const text = `${entry.message ?? ""} ${entry.error ?? ""}`;
   if (ROUTINE_TEXT.test(text)) return "info";
+  // A broker that is down shows as one of these per retry; the ingest logs
+  // the outage once at ERROR and counts it, so these are warnings.
+  if (
+    natural === "error" &&
+    /Connection error|Failed to connect to seed broker|ECONNREFUSED|Connection timeout/i
+      .test(text)
+  ) return "warn";
   // Printed once per producer: our ingest retries in order itself (see kafka_trade_producer.ts).
   if (/Limiting retries for the idempotent producer/.test(text)) return "info";
   return natural;

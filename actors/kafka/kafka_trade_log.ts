@@ -19,6 +19,8 @@ export interface KafkaSettings {
   requestTimeoutMs?: number;
   /** Time-out of connecting to a broker. Default kafkajs's 1 s. */
   connectionTimeoutMs?: number;
+  /** Retries of connecting and of metadata requests. Default 8 from 100 ms. */
+  retry?: { initialRetryTime: number; maxRetryTime?: number; retries: number };
 }
 
 /** Raised when the broker cannot be reached or refuses a request. */
@@ -44,7 +46,7 @@ export function createKafka(settings: KafkaSettings): Kafka {
     clientId: settings.clientId,
     brokers: settings.brokers,
     logLevel: logLevel.WARN,
-    retry: { initialRetryTime: 100, retries: 8 },
+    retry: settings.retry ?? { initialRetryTime: 100, retries: 8 },
     ...(settings.requestTimeoutMs === undefined
       ? {}
       : { requestTimeout: settings.requestTimeoutMs }),
@@ -52,7 +54,8 @@ export function createKafka(settings: KafkaSettings): Kafka {
       ? {}
       : { connectionTimeout: settings.connectionTimeoutMs }),
     logCreator: () => ({ namespace, level, log }) => {
-      const { message, ...rest } = log;
+      // kafkajs's stack traces say nothing the message does not.
+      const { message, stack: _stack, ...rest } = log;
       const fields = { component: "kafkajs", namespace, ...rest } as Record<
         string,
         unknown

@@ -189,6 +189,7 @@ export class KafkaTradeProducer implements TradeProducer, RecordProducer {
     const requestTimeoutMs = settings.requestTimeoutMs ?? 5_000;
     // One attempt: connect within 1 s, a request within requestTimeoutMs,
     // two quick retries; then the caller sees the error and counts it.
+    const retry = { initialRetryTime: 100, maxRetryTime: 1_000, retries: 2 };
     const client = (suffix: string) =>
       createKafka({
         brokers: settings.brokers,
@@ -196,8 +197,8 @@ export class KafkaTradeProducer implements TradeProducer, RecordProducer {
         logger: settings.logger,
         requestTimeoutMs,
         connectionTimeoutMs: 1_000,
+        retry,
       });
-    const retry = { initialRetryTime: 100, maxRetryTime: 1_000, retries: 2 };
     this.#trades = new LazyProducer(
       client("trades").producer({
         idempotent: true,

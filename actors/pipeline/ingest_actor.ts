@@ -271,15 +271,25 @@ class IngestActor implements Actor<IngestMsg> {
     this.dlqAttempt = -1;
     const deadline = this.ctx.clock.now() + 10_000;
     // A send that succeeded must not be sent again: that would duplicate it.
-    const last = await this.sending;
+    const last = this.sending &&
+      await withDeadline(this.sending, deadline, this.ctx.clock).catch(() =>
+        undefined
+      );
     if (last?.type === "sent" && last.error === undefined) {
       metrics.tradesProduced.inc(this.trades.ack().length);
     }
-    const lastLetters = await this.dlqSending;
+    // A send still pending may yet land: resending its chunk could double it.
+    const unsettled = this.sending !== undefined && last === undefined;
+    const lastLetters = this.dlqSending &&
+      await withDeadline(this.dlqSending, deadline, this.ctx.clock).catch(
+        () => undefined,
+      );
     if (lastLetters?.type === "dlqSent" && lastLetters.error === undefined) {
       metrics.dlqRecords.inc(this.letters.ack().length);
     }
-    while (this.trades.length > 0 && this.ctx.clock.now() < deadline) {
+    while (
+      !unsettled && this.trades.length > 0 && this.ctx.clock.now() < deadline
+    ) {
       const chunk = this.trades.take(this.deps.maxRequestBytes);
       try {
         await withDeadline(

@@ -37,7 +37,39 @@ export async function startApp(
   env: Record<string, string>,
   readyTimeoutMs = 60_000,
 ): Promise<AppProcess> {
-  const metricsPort = freePort();
+  const app = spawnApp(env);
+  const { metricsPort } = app;
+  const deadline = Date.now() + readyTimeoutMs;
+  let finished = false;
+  app.exited.then(() => finished = true);
+  while (Date.now() < deadline && !finished) {
+    try {
+      const res = await fetch(`http://127.0.0.1:${metricsPort}/readyz`);
+      await res.body?.cancel();
+      if (res.status === 200) return app;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  await app.kill();
+  throw new Error(
+    `app did not become ready in ${readyTimeoutMs} ms; output:\n${
+      app.output().slice(-4000)
+    }`,
+  );
+}
+
+/**
+ * Starts `main.ts` with `env` and returns at once, without waiting for it to
+ * be ready (a start while Kafka is down never is). `startedAt` is the
+ * `performance.now()` just before the spawn.
+ */
+export function spawnApp(
+  env: Record<string, string>,
+): AppProcess & { startedAt: number } {
+  const metricsPort = Number(env.METRICS_PORT ?? freePort());
+  const startedAt = performance.now();
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", "--allow-all", MAIN],
     env: {
@@ -81,25 +113,7 @@ export async function startApp(
     exited,
     output: () => chunks.join(""),
   };
-  const deadline = Date.now() + readyTimeoutMs;
-  let finished = false;
-  exited.then(() => finished = true);
-  while (Date.now() < deadline && !finished) {
-    try {
-      const res = await fetch(`http://127.0.0.1:${metricsPort}/readyz`);
-      await res.body?.cancel();
-      if (res.status === 200) return app;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  await app.kill();
-  throw new Error(
-    `app did not become ready in ${readyTimeoutMs} ms; output:\n${
-      app.output().slice(-4000)
-    }`,
-  );
+  return { ...app, startedAt };
 }
 
 /** Reads one metric's value (sum over label sets matching `labels`) from the app. */
