@@ -77,6 +77,10 @@ Deno.test("kafkajs routine rebalance and coordinator noise is info, real errors 
     kafkaLogLevel(logLevel.ERROR, {
       message: "Connection error: connect ECONNREFUSED",
     }),
+    "warn",
+  );
+  assert.equal(
+    kafkaLogLevel(logLevel.ERROR, { message: "Unknown error: disk full" }),
     "error",
   );
   assert.equal(kafkaLogLevel(logLevel.DEBUG, { message: "x" }), "debug");

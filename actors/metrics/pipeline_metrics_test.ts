@@ -79,7 +79,7 @@ Deno.test("bounded label sets are pre-created with zero", async () => {
       new RegExp(`tickline_trades_rejected_total\\{reason="${reason}"\\} 0`),
     );
   }
-  assert.equal(REJECT_REASONS.length, 13);
+  assert.equal(REJECT_REASONS.length, 21);
   for (const p of ["0", "1", "2"]) {
     assert.match(
       text,
