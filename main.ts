@@ -13,7 +13,6 @@ import {
 } from "./actors/config/mod.ts";
 import {
   CassandraTradeStore,
-  type StoreEvent,
   type TradeStore,
 } from "./actors/cassandra/mod.ts";
 import type { LoggedTrade } from "./actors/trade/types.ts";
@@ -26,7 +25,7 @@ import {
 import {
   createPipelineMetrics,
   observeRuntimeEvents,
-  type PipelineMetrics,
+  observeStoreEvents,
   startMetricsServer,
 } from "./actors/metrics/mod.ts";
 import {
@@ -34,8 +33,7 @@ import {
   type ConsumerStatus,
   ingestProps,
   type IngestStatus,
-  WriterPool,
-  writersProps,
+  spawnWriters,
 } from "./actors/pipeline/mod.ts";
 import {
   ActorSystem,
@@ -90,14 +88,16 @@ export async function startApp(
     clientId: config.kafkaClientId,
     logger,
   });
-  const cassandraStore = await CassandraTradeStore.connect({
+  const storeEvents = observeStoreEvents(metrics);
+  // Does not wait for Cassandra: writers wait out an outage, start-up included.
+  const cassandraStore = CassandraTradeStore.open({
     contactPoints: config.cassandraContactPoints,
     localDataCenter: config.cassandraLocalDc,
     keyspace: config.cassandraKeyspace,
     batchRows: config.writerBatchRows,
     concurrency: config.writerConcurrency,
     logger,
-    observe: storeObserver(metrics),
+    observe: storeEvents.observe,
   });
   const store = seams.wrapStore?.(cassandraStore) ?? cassandraStore;
   const producer = await KafkaTradeProducer.connect(kafka, config);
@@ -119,38 +119,35 @@ export async function startApp(
     (listener) => system.events.subscribe(listener),
   );
 
-  // The supervision tree: writers first, then the consumer (with its partition
-  // and window actors), then ingest; shutdown stops them in reverse.
-  const writers = await system.spawn(
-    "writers",
-    writersProps(config.writerCount, 2, {
-      store,
-      metrics,
-      now: () => clock.now(),
-    }),
-  );
-  const pool = new WriterPool(
-    await writers.ask({ type: "refs" }, { timeoutMs: 10_000 }),
-  );
+  // The supervision tree: writers first (top-level, so their refs outlive
+  // any restart), then the consumer (with its partition and window actors),
+  // then ingest; shutdown stops them in reverse.
+  const writers = await spawnWriters(system, config.writerCount, 2, {
+    store,
+    metrics,
+  });
   const consumer = await system.spawn(
     "consumer",
     consumerProps({
       source,
       partition: {
-        writers: pool,
+        writers,
         metrics,
         deadLetters: (letters) => producer.sendDeadLetters(letters),
         window: {
           sizeMs: 60_000,
           latenessMs: config.windowLatenessMs,
           graceMs: config.windowGraceMs,
-          idleMs: 120_000,
+          maxAheadMs: config.windowMaxAheadMs,
+          provisionalIntervalMs: config.provisionalIntervalMs,
+          tickMs: 100,
           beforeTrades: seams.beforeWindowTrades,
         },
-        provisionalIntervalMs: config.provisionalIntervalMs,
         commitIntervalMs: config.commitIntervalMs,
         maxInFlightWrites: 8,
-        writeTimeoutMs: 60_000,
+        maxUnackedPerWindow: 4,
+        maxPendingRebuilds: 256,
+        windowIdleMs: 120_000,
       },
     }),
   );
@@ -177,7 +174,7 @@ export async function startApp(
     const i = await ingest.ask<IngestStatus>({ type: "status" }, {
       timeoutMs: 1000,
     });
-    const ready = c.joined && i.connected;
+    const ready = c.joined && i.connected && storeEvents.available();
     metrics.ready.set(ready ? 1 : 0);
     return ready;
   };
@@ -209,24 +206,6 @@ export async function startApp(
     return result;
   });
   return { stop, terminated, metricsPort: server.port };
-}
-
-function storeObserver(metrics: PipelineMetrics): (event: StoreEvent) => void {
-  return (event) => {
-    const labels = { table: event.table };
-    switch (event.type) {
-      case "batch":
-        metrics.writeDuration.observe(labels, event.seconds);
-        metrics.batchSize.observe(labels, event.rows);
-        return;
-      case "retry":
-        metrics.writeRetries.inc(labels);
-        return;
-      case "error":
-        metrics.writeErrors.inc(labels);
-        return;
-    }
-  };
 }
 
 async function main(): Promise<number> {
