@@ -42,6 +42,6 @@ export {
 export {
   DEFAULT_MAILBOX_CAPACITY,
   DEFAULT_SHUTDOWN_TIMEOUT_MS,
-  LocalActorRef,
-  messageTypeOf,
 } from "./actor_cell.ts";
+export { LocalActorRef } from "./actor_ref.ts";
+export { messageTypeOf } from "./message_type.ts";
