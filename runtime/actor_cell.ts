@@ -91,6 +91,7 @@ export class ActorCell<M> extends Dispatch<M> {
       new Mailbox<M>(
         props.mailbox?.capacity ?? DEFAULT_MAILBOX_CAPACITY,
         props.mailbox?.overflow ?? "backpressure",
+        props.mailbox?.maxWaiting,
       ),
       sys,
     );

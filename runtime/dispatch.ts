@@ -92,6 +92,7 @@ export abstract class Dispatch<M> {
   #draining = false;
   #burst = 0;
   #lastDepth = 0;
+  #lastWaiting = 0;
 
   constructor(
     path: string,
@@ -286,14 +287,17 @@ export abstract class Dispatch<M> {
 
   #reportDepth(): void {
     const depth = this.mailbox.size;
-    if (depth === this.#lastDepth) return;
+    const waiting = this.mailbox.waiting;
+    if (depth === this.#lastDepth && waiting === this.#lastWaiting) return;
     this.#lastDepth = depth;
+    this.#lastWaiting = waiting;
     if (this.events.wants("mailbox_depth")) {
       this.events.publish({
         type: "mailbox_depth",
         path: this.path,
         kind: this.kind,
         depth,
+        waiting,
       });
     }
   }

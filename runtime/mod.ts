@@ -26,6 +26,7 @@ export {
   MailboxFullError,
   RestartIntensityExceededError,
   SystemFailedError,
+  TooManySendersWaitingError,
 } from "./errors.ts";
 export {
   consoleLogger,
@@ -44,4 +45,5 @@ export {
   DEFAULT_SHUTDOWN_TIMEOUT_MS,
 } from "./actor_cell.ts";
 export { LocalActorRef } from "./actor_ref.ts";
+export { DEFAULT_MAX_WAITING } from "./mailbox.ts";
 export { messageTypeOf } from "./message_type.ts";

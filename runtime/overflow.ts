@@ -1,7 +1,7 @@
 /**
  * What happens to a message that does not fit in a full mailbox, per
- * overflow policy: wait for room (`backpressure`), evict the oldest, drop the
- * newest, or reject (`fail`). Every drop is counted (`droppedCount`, event
+ * overflow policy: wait for room (`backpressure`, up to `maxWaiting` senders,
+ * then reject), evict the oldest, drop the newest, or reject (`fail`). Every drop is counted (`droppedCount`, event
  * `dropped`) and an `ask` that is dropped rejects at once. Off the hot path:
  * only reached when the mailbox is full.
  *
@@ -9,7 +9,7 @@
  */
 
 import type { Dispatch } from "./dispatch.ts";
-import { MailboxFullError } from "./errors.ts";
+import { MailboxFullError, TooManySendersWaitingError } from "./errors.ts";
 import { Offer, type Reply } from "./mailbox.ts";
 import { messageTypeOf } from "./message_type.ts";
 
@@ -35,6 +35,17 @@ export function overflow<M>(
   if (r === Offer.MustWait) {
     return mailbox.wait(msg, reply);
   }
+  if (r === Offer.TooManyWaiting) {
+    const error = new TooManySendersWaitingError(
+      cell.path,
+      mailbox.capacity,
+      mailbox.maxWaiting,
+    );
+    dropped(cell, msg, "too many senders waiting for room");
+    if (!reply) return Promise.reject(error);
+    reply.reject(error);
+    return undefined;
+  }
   const policy = mailbox.policy;
   const full = new MailboxFullError(cell.path, mailbox.capacity, policy);
   if (r === Offer.EvictedOldest) {
@@ -42,17 +53,17 @@ export function overflow<M>(
     mailbox.evictedReply?.reject(full);
     mailbox.evictedMsg = undefined;
     mailbox.evictedReply = undefined;
-    dropped(cell, evicted);
+    dropped(cell, evicted, "mailbox full");
     cell.wake();
     return undefined;
   }
   // Rejected: drop-newest or fail.
-  dropped(cell, msg);
+  dropped(cell, msg, "mailbox full");
   reply?.reject(full);
   return policy === "fail" && !reply ? Promise.reject(full) : undefined;
 }
 
-function dropped<M>(cell: Dispatch<M>, msg: unknown): void {
+function dropped<M>(cell: Dispatch<M>, msg: unknown, why: string): void {
   const { mailbox, events } = cell;
   cell.sys.dropped();
   if (events.wants("dropped")) {
@@ -63,9 +74,10 @@ function dropped<M>(cell: Dispatch<M>, msg: unknown): void {
       policy: mailbox.policy,
     });
   }
-  cell.log.debug("message dropped: mailbox full", {
+  cell.log.debug(`message dropped: ${why}`, {
     messageType: messageTypeOf(msg),
     policy: mailbox.policy,
     capacity: mailbox.capacity,
+    waiting: mailbox.waiting,
   });
 }

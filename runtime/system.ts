@@ -120,7 +120,10 @@ export class ActorSystem {
     return this.#deadLetters;
   }
 
-  /** Messages dropped by `drop-oldest` / `drop-newest` / `fail` overflow. */
+  /**
+   * Messages dropped by `drop-oldest` / `drop-newest` / `fail` overflow, and
+   * under `backpressure` those rejected because `maxWaiting` senders waited.
+   */
   get droppedCount(): number {
     return this.#dropped;
   }
