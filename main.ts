@@ -14,7 +14,6 @@ import {
 } from "./actors/config/mod.ts";
 import {
   CassandraTradeStore,
-  type StoreEvent,
   type TradeStore,
 } from "./actors/cassandra/mod.ts";
 import type { LoggedTrade } from "./actors/trade/types.ts";
@@ -28,7 +27,7 @@ import { waitForBroker } from "./actors/kafka/broker_reachable.ts";
 import {
   createPipelineMetrics,
   observeRuntimeEvents,
-  type PipelineMetrics,
+  observeStoreEvents,
   startMetricsServer,
 } from "./actors/metrics/mod.ts";
 import {
@@ -36,8 +35,7 @@ import {
   type ConsumerStatus,
   ingestProps,
   type IngestStatus,
-  WriterPool,
-  writersProps,
+  spawnWriters,
 } from "./actors/pipeline/mod.ts";
 import {
   type ActorRef,
@@ -150,14 +148,16 @@ export async function startApp(
     clientId: config.kafkaClientId,
     logger,
   });
-  const cassandraStore = await CassandraTradeStore.connect({
+  const storeEvents = observeStoreEvents(metrics);
+  // Does not wait for Cassandra: writers wait out an outage, start-up included.
+  const cassandraStore = CassandraTradeStore.open({
     contactPoints: config.cassandraContactPoints,
     localDataCenter: config.cassandraLocalDc,
     keyspace: config.cassandraKeyspace,
     batchRows: config.writerBatchRows,
     concurrency: config.writerConcurrency,
     logger,
-    observe: storeObserver(metrics),
+    observe: storeEvents.observe,
   });
   const store = seams.wrapStore?.(cassandraStore) ?? cassandraStore;
   const source = new KafkaTradeSource(kafka, {
@@ -168,19 +168,13 @@ export async function startApp(
     logger,
   });
 
-  // The supervision tree: ingest (above), writers, then the consumer (with
-  // its partition and window actors); shutdown stops them in reverse.
-  const writers = await system.spawn(
-    "writers",
-    writersProps(config.writerCount, 2, {
-      store,
-      metrics,
-      now: () => clock.now(),
-    }),
-  );
-  const pool = new WriterPool(
-    await writers.ask({ type: "refs" }, { timeoutMs: 10_000 }),
-  );
+  // The supervision tree: ingest (above), writers (top-level, so their refs
+  // outlive any restart), then the consumer (with its partition and window
+  // actors); shutdown stops them in reverse.
+  const writers = await spawnWriters(system, config.writerCount, 2, {
+    store,
+    metrics,
+  });
   let consumer: ActorRef<unknown> | undefined;
   const abortConsuming = new AbortController();
   // The consumer starts once a broker answers, in the background: its group
@@ -192,20 +186,23 @@ export async function startApp(
         consumerProps({
           source,
           partition: {
-            writers: pool,
+            writers,
             metrics,
             deadLetters: (letters) => producer.sendDeadLetters(letters),
             window: {
               sizeMs: 60_000,
               latenessMs: config.windowLatenessMs,
               graceMs: config.windowGraceMs,
-              idleMs: 120_000,
+              maxAheadMs: config.windowMaxAheadMs,
+              provisionalIntervalMs: config.provisionalIntervalMs,
+              tickMs: 100,
               beforeTrades: seams.beforeWindowTrades,
             },
-            provisionalIntervalMs: config.provisionalIntervalMs,
             commitIntervalMs: config.commitIntervalMs,
             maxInFlightWrites: 8,
-            writeTimeoutMs: 60_000,
+            maxUnackedPerWindow: 4,
+            maxPendingRebuilds: 256,
+            windowIdleMs: 120_000,
           },
         }),
       )
@@ -227,7 +224,7 @@ export async function startApp(
     const dropping = i.lastDropAt !== undefined &&
       clock.now() - i.lastDropAt < 60_000;
     const ready = (c?.joined ?? false) && i.connected && i.kafkaHealthy &&
-      !dropping;
+      !dropping && storeEvents.available();
     metrics.ready.set(ready ? 1 : 0);
     return ready;
   };
@@ -254,24 +251,6 @@ export async function startApp(
     return result;
   });
   return { stop, terminated, metricsPort: server.port, consuming };
-}
-
-function storeObserver(metrics: PipelineMetrics): (event: StoreEvent) => void {
-  return (event) => {
-    const labels = { table: event.table };
-    switch (event.type) {
-      case "batch":
-        metrics.writeDuration.observe(labels, event.seconds);
-        metrics.batchSize.observe(labels, event.rows);
-        return;
-      case "retry":
-        metrics.writeRetries.inc(labels);
-        return;
-      case "error":
-        metrics.writeErrors.inc(labels);
-        return;
-    }
-  };
 }
 
 async function main(): Promise<number> {

@@ -60,6 +60,34 @@ export class MailboxFullError extends Error {
 }
 
 /**
+ * Under `backpressure`, `maxWaiting` senders already waited for room, so one
+ * more `tell`/`ask` was rejected at once instead of joining an ever longer
+ * queue. A {@linkcode MailboxFullError}, so code that handles that handles
+ * this too.
+ *
+ * @example
+ * ```ts
+ * import { MailboxFullError, TooManySendersWaitingError } from "./mod.ts";
+ * const e = new TooManySendersWaitingError("/app/sink", 64, 1024);
+ * console.assert(e instanceof MailboxFullError && e.maxWaiting === 1024);
+ * ```
+ */
+export class TooManySendersWaitingError extends MailboxFullError {
+  override name = "TooManySendersWaitingError";
+  constructor(
+    path: string,
+    capacity: number,
+    /** The bound that was reached. */
+    readonly maxWaiting: number,
+  ) {
+    super(path, capacity, "backpressure");
+    this.message =
+      `${maxWaiting} senders already waiting for room in ${path} (capacity ${capacity}, overflow "backpressure"), ` +
+      `so the message was not delivered; slow the sender down (await each tell) or raise mailbox.maxWaiting`;
+  }
+}
+
+/**
  * An `ask` (or `spawn`) addressed an actor or system that has stopped.
  *
  * @example

@@ -22,6 +22,8 @@ export interface Reply {
  * - `EvictedOldest`: enqueued after evicting the oldest message (see `evicted*`).
  * - `Rejected`: not enqueued, full under `drop-newest` or `fail`.
  * - `MustWait`: full under `backpressure`, call {@linkcode Mailbox.wait}.
+ * - `TooManyWaiting`: full under `backpressure` and `maxWaiting` senders
+ *   already wait; not enqueued.
  *
  * @example
  * ```ts
@@ -34,6 +36,7 @@ export const Offer = {
   EvictedOldest: 1,
   Rejected: 2,
   MustWait: 3,
+  TooManyWaiting: 4,
 } as const;
 /** One of the {@linkcode Offer} values. */
 export type Offer = typeof Offer[keyof typeof Offer];
@@ -45,6 +48,17 @@ interface Waiter<M> {
 }
 
 const INITIAL_SLOTS = 16;
+
+/**
+ * Default bound on senders waiting for room under `backpressure`. Fixed rather
+ * than tied to `capacity`: capacity sizes the batch a consumer works through,
+ * while this bounds fan-in. A sender that awaits each `tell` counts once, so
+ * only senders that fire without awaiting get near it; past it the waiting
+ * list is a leak that hides a slow consumer (waiting senders also hold their
+ * messages), so it is better reported than grown. 1024 fire-and-forget
+ * senders at once is more than any stage of the pipeline has.
+ */
+export const DEFAULT_MAX_WAITING = 1024;
 
 /**
  * A bounded FIFO of messages with optional ask replies.
@@ -62,6 +76,8 @@ const INITIAL_SLOTS = 16;
 export class Mailbox<M> {
   readonly capacity: number;
   readonly policy: OverflowPolicy;
+  /** Most senders that may wait for room (`backpressure` only). */
+  readonly maxWaiting: number;
   /** Reply of the message last returned by {@linkcode shift}. */
   takenReply: Reply | undefined = undefined;
   /** The message evicted by the last `EvictedOldest` offer. */
@@ -76,14 +92,27 @@ export class Mailbox<M> {
   #waiters: Waiter<M>[] = [];
   #waitHead = 0;
 
-  constructor(capacity: number, policy: OverflowPolicy = "backpressure") {
+  constructor(
+    capacity: number,
+    policy: OverflowPolicy = "backpressure",
+    maxWaiting: number = DEFAULT_MAX_WAITING,
+  ) {
     if (!Number.isInteger(capacity) || capacity < 1) {
       throw new RangeError(
         `mailbox capacity must be an integer >= 1, got ${capacity}`,
       );
     }
+    if (
+      !(maxWaiting >= 0) ||
+      !(Number.isInteger(maxWaiting) || maxWaiting === Infinity)
+    ) {
+      throw new RangeError(
+        `mailbox maxWaiting must be an integer >= 0 or Infinity, got ${maxWaiting}`,
+      );
+    }
     this.capacity = capacity;
     this.policy = policy;
+    this.maxWaiting = maxWaiting;
     const slots = Math.min(capacity, INITIAL_SLOTS);
     this.#msgs = new Array(slots);
     this.#replies = new Array(slots);
@@ -108,7 +137,9 @@ export class Mailbox<M> {
     }
     switch (this.policy) {
       case "backpressure":
-        return Offer.MustWait;
+        return this.waiting < this.maxWaiting
+          ? Offer.MustWait
+          : Offer.TooManyWaiting;
       case "drop-oldest":
         this.evictedMsg = this.shift();
         this.evictedReply = this.takenReply;

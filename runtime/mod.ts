@@ -26,6 +26,7 @@ export {
   MailboxFullError,
   RestartIntensityExceededError,
   SystemFailedError,
+  TooManySendersWaitingError,
 } from "./errors.ts";
 export {
   consoleLogger,
@@ -42,6 +43,7 @@ export {
 export {
   DEFAULT_MAILBOX_CAPACITY,
   DEFAULT_SHUTDOWN_TIMEOUT_MS,
-  LocalActorRef,
-  messageTypeOf,
 } from "./actor_cell.ts";
+export { LocalActorRef } from "./actor_ref.ts";
+export { DEFAULT_MAX_WAITING } from "./mailbox.ts";
+export { messageTypeOf } from "./message_type.ts";

@@ -1,7 +1,7 @@
 /**
  * Supervision policy, kept free of actor plumbing: default options, the
  * sliding restart window, which siblings a strategy restarts and how a
- * restart type overrides a directive. `actor_cell.ts` applies these.
+ * restart type overrides a directive. `fault_handling.ts` applies these.
  *
  * @module
  */

@@ -5,16 +5,13 @@
  * @module
  */
 
-import {
-  ActorCell,
-  messageTypeOf,
-  type ParentLink,
-  type SystemContext,
-} from "./actor_cell.ts";
+import { ActorCell } from "./actor_cell.ts";
+import type { ParentLink, SystemContext } from "./cell_protocol.ts";
 import { RealClock } from "./clock.ts";
 import { ActorStoppedError, describe, SystemFailedError } from "./errors.ts";
 import { EventStream } from "./events.ts";
 import { consoleLogger } from "./logger.ts";
+import { messageTypeOf } from "./message_type.ts";
 import type {
   ActorProps,
   ActorRef,
@@ -123,7 +120,10 @@ export class ActorSystem {
     return this.#deadLetters;
   }
 
-  /** Messages dropped by `drop-oldest` / `drop-newest` / `fail` overflow. */
+  /**
+   * Messages dropped by `drop-oldest` / `drop-newest` / `fail` overflow, and
+   * under `backpressure` those rejected because `maxWaiting` senders waited.
+   */
   get droppedCount(): number {
     return this.#dropped;
   }

@@ -58,6 +58,13 @@ export interface MailboxOptions {
   capacity: number;
   /** Defaults to `"backpressure"`. */
   overflow?: OverflowPolicy;
+  /**
+   * Under `backpressure`: how many senders may wait for room at once. One
+   * more `tell`/`ask` rejects at once with `TooManySendersWaitingError`
+   * (counted as `dropped`). Default `DEFAULT_MAX_WAITING` (1024); an integer
+   * >= 0, or `Infinity` for no bound.
+   */
+  maxWaiting?: number;
 }
 
 /** OTP restart types: when a stopped or failed child is restarted. */
@@ -216,7 +223,14 @@ export type RuntimeEvent =
   | { type: "escalated"; path: string; kind: string; error: unknown }
   | { type: "dead_letter"; path: string; messageType: string }
   | { type: "dropped"; path: string; kind: string; policy: OverflowPolicy }
-  | { type: "mailbox_depth"; path: string; kind: string; depth: number }
+  | {
+    type: "mailbox_depth";
+    path: string;
+    kind: string;
+    depth: number;
+    /** Senders waiting for room under `backpressure` (set by the runtime). */
+    waiting?: number;
+  }
   | {
     type: "handler_duration";
     path: string;

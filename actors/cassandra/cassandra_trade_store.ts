@@ -1,14 +1,14 @@
 /**
  * Cassandra implementation of the trade store with cassandra-driver:
  * prepared statements only, unlogged batches grouped by partition key with a
- * size bound, bounded concurrency, and retries on transient errors.
+ * size bound, bounded concurrency, and errors that say whether they pass.
+ * Retrying is the writer actors' business: they wait out an outage.
  *
  * @module
  */
 import cassandra from "cassandra-driver";
 import type { Logger } from "../../runtime/types.ts";
 import type { LoggedTrade } from "../trade/types.ts";
-import { retryWithBackoff } from "./retry.ts";
 import type { CandleRow, StoredTrade, TradeStore } from "./trade_store.ts";
 
 const { Long } = cassandra.types;
@@ -31,28 +31,66 @@ export interface CassandraStoreSettings {
   /** Batches in flight at once. */
   concurrency: number;
   logger: Logger;
-  /** Waits between retries; inject for tests. Defaults to a real timer. */
-  sleep?: (ms: number) => Promise<void>;
-  /** Observes each executed batch: its table, rows, seconds taken and retries. */
+  /** Observes each executed batch and each failed one. */
   observe?: (event: StoreEvent) => void;
 }
 
-/** What the store reports for metrics. */
+/** What the store reports for metrics and health. */
 export type StoreEvent =
   | { type: "batch"; table: Table; rows: number; seconds: number }
-  | { type: "retry"; table: Table; error: string }
-  | { type: "error"; table: Table; error: string };
+  | { type: "error"; table: Table; error: string; transient: boolean };
 
 /** The two tables written. */
 export type Table = "trades_v2" | "trade_aggregates";
 
-/** Raised when the store cannot connect or a write fails for good. */
+/**
+ * Raised when a store operation fails. `transient` says whether trying
+ * again later can succeed (Cassandra down, overloaded or timing out) or
+ * whether the request itself is wrong (a bug: retrying cannot help).
+ */
 export class TradeStoreError extends Error {
   /** @param message What failed and what to check. */
-  constructor(message: string, options?: ErrorOptions) {
+  constructor(
+    message: string,
+    readonly transient: boolean,
+    options?: ErrorOptions,
+  ) {
     super(message, options);
     this.name = "TradeStoreError";
   }
+}
+
+/**
+ * Write timestamps of candle rows (microseconds, Cassandra's last-write-wins
+ * clock). Rows are upserted by several writers that race: a provisional
+ * queued behind a slow Cassandra, a stalled member resuming after its
+ * partitions moved, a replay that saw only part of a minute. Ordering by
+ * wall clock would let any of them overwrite a final candle. Instead every
+ * final sorts above every provisional, and among rows of one kind the one
+ * built from more trades wins: a partial candle's trades are a strict
+ * subset of the complete one's, so it can never replace it, whatever order
+ * the writes land in. Equal counts mean the same trades, hence equal rows.
+ */
+const FINAL_BASE = cassandra.types.Long.fromString("4000000000000000000");
+const PROVISIONAL_BASE = cassandra.types.Long.fromString(
+  "3000000000000000000",
+);
+
+/**
+ * The write timestamp of a candle row; see the ordering argument above.
+ *
+ * @example
+ * ```ts ignore
+ * candleWriteTimestamp(10, true).greaterThan(candleWriteTimestamp(11, false)); // true
+ * ```
+ */
+export function candleWriteTimestamp(
+  updates: number,
+  isFinal: boolean,
+): cassandra.types.Long {
+  return (isFinal ? FINAL_BASE : PROVISIONAL_BASE).add(
+    cassandra.types.Long.fromNumber(updates),
+  );
 }
 
 const INSERT_TRADE =
@@ -62,9 +100,7 @@ const INSERT_TRADE =
 const UPSERT_CANDLE =
   `INSERT INTO trade_aggregates (symbol, trade_year, trade_month, window_start,
   window_end, open, high, low, close, volume, trade_count, vwap, is_final, updated_at)
-  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
-const SELECT_FINAL = `SELECT is_final FROM trade_aggregates
-  WHERE symbol = ? AND trade_year = ? AND trade_month = ? AND window_start = ?`;
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) USING TIMESTAMP ?`;
 const SELECT_MINUTE =
   `SELECT ts, kafka_partition, kafka_offset, price, volume FROM trades_v2
   WHERE symbol = ? AND trade_year = ? AND trade_month = ? AND trade_day = ? AND ts >= ? AND ts < ?`;
@@ -98,20 +134,18 @@ interface Statement {
  * ```
  */
 export class CassandraTradeStore implements TradeStore {
-  private readonly sleep: (ms: number) => Promise<void>;
-
   private constructor(
     private readonly client: cassandra.Client,
     private readonly settings: CassandraStoreSettings,
-  ) {
-    this.sleep = settings.sleep ??
-      ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
-  }
+  ) {}
 
-  /** Connects and checks the keyspace exists. */
-  static async connect(
-    settings: CassandraStoreSettings,
-  ): Promise<CassandraTradeStore> {
+  /**
+   * Creates the store without waiting for Cassandra: the driver connects on
+   * first use and again after an outage, so the app starts (and waits) while
+   * Cassandra is down. Until then every call fails with a transient
+   * {@linkcode TradeStoreError}.
+   */
+  static open(settings: CassandraStoreSettings): CassandraTradeStore {
     const client = new cassandra.Client({
       contactPoints: settings.contactPoints,
       localDataCenter: settings.localDataCenter,
@@ -121,21 +155,14 @@ export class CassandraTradeStore implements TradeStore {
         prepare: true,
       },
       pooling: { maxRequestsPerConnection: 2048 },
-      socketOptions: { readTimeout: 12_000 },
+      socketOptions: { readTimeout: 12_000, connectTimeout: 5_000 },
+      policies: {
+        // The default grows to 10 minutes: after a long outage the app would
+        // stay away that long. Writers back off on their own, so poll often.
+        reconnection: new cassandra.policies.reconnection
+          .ExponentialReconnectionPolicy(250, 5_000, false),
+      },
     });
-    try {
-      await client.connect();
-    } catch (e) {
-      await client.shutdown().catch(() => {});
-      throw new TradeStoreError(
-        `cannot connect to Cassandra at ${
-          settings.contactPoints.join(",")
-        } keyspace ${settings.keyspace}: ${
-          (e as Error).message
-        }; is it up and the schema applied (deno task infra:up)?`,
-        { cause: e },
-      );
-    }
     return new CassandraTradeStore(client, settings);
   }
 
@@ -171,40 +198,34 @@ export class CassandraTradeStore implements TradeStore {
   }
 
   async writeCandles(rows: readonly CandleRow[]): Promise<void> {
-    // Candles of one symbol must land in order (provisional before final), so run them one by one.
+    // Order does not matter: write timestamps decide which row wins.
     const now = new Date();
-    for (const { candle, isFinal } of rows) {
-      const { year, month } = utcParts(candle.windowStart);
-      await this.runBatches("trade_aggregates", [[{
-        query: UPSERT_CANDLE,
-        params: [
-          candle.symbol,
-          year,
-          month,
-          new Date(candle.windowStart),
-          new Date(candle.windowEnd),
-          candle.open,
-          candle.high,
-          candle.low,
-          candle.close,
-          candle.volume,
-          candle.tradeCount,
-          candle.vwap,
-          isFinal,
-          now,
-        ],
-      }]]);
-    }
-  }
-
-  async hasFinalCandle(symbol: string, windowStart: number): Promise<boolean> {
-    const { year, month } = utcParts(windowStart);
-    const rs = await this.client.execute(
-      SELECT_FINAL,
-      [symbol, year, month, new Date(windowStart)],
-      { prepare: true },
+    await this.runBatches(
+      "trade_aggregates",
+      rows.map(({ candle, isFinal }) => {
+        const { year, month } = utcParts(candle.windowStart);
+        return [{
+          query: UPSERT_CANDLE,
+          params: [
+            candle.symbol,
+            year,
+            month,
+            new Date(candle.windowStart),
+            new Date(candle.windowEnd),
+            candle.open,
+            candle.high,
+            candle.low,
+            candle.close,
+            candle.volume,
+            candle.tradeCount,
+            candle.vwap,
+            isFinal,
+            now,
+            candleWriteTimestamp(candle.tradeCount, isFinal),
+          ],
+        }];
+      }),
     );
-    return rs.rows[0]?.get("is_final") === true;
   }
 
   async readTrades(
@@ -214,21 +235,29 @@ export class CassandraTradeStore implements TradeStore {
   ): Promise<StoredTrade[]> {
     const { year, month, day } = utcParts(from);
     const out: StoredTrade[] = [];
-    const rows = this.client.stream(
-      SELECT_MINUTE,
-      [symbol, year, month, day, new Date(from), new Date(to)],
-      { prepare: true, fetchSize: 5000 },
-    );
-    for await (
-      const row of rows as unknown as AsyncIterable<cassandra.types.Row>
-    ) {
-      out.push({
-        timestamp: (row.get("ts") as Date).getTime(),
-        partition: row.get("kafka_partition") as number,
-        offset: (row.get("kafka_offset") as cassandra.types.Long).toNumber(),
-        price: row.get("price") as number,
-        volume: row.get("volume") as number,
-      });
+    try {
+      const rows = this.client.stream(
+        SELECT_MINUTE,
+        [symbol, year, month, day, new Date(from), new Date(to)],
+        { prepare: true, fetchSize: 5000 },
+      );
+      for await (
+        const row of rows as unknown as AsyncIterable<cassandra.types.Row>
+      ) {
+        out.push({
+          timestamp: (row.get("ts") as Date).getTime(),
+          partition: row.get("kafka_partition") as number,
+          offset: (row.get("kafka_offset") as cassandra.types.Long).toNumber(),
+          price: row.get("price") as number,
+          volume: row.get("volume") as number,
+        });
+      }
+    } catch (e) {
+      throw new TradeStoreError(
+        `reading ${symbol}'s trades of [${from}, ${to}) failed: ${describe(e)}`,
+        isTransient(e),
+        { cause: e },
+      );
     }
     return out;
   }
@@ -256,27 +285,23 @@ export class CassandraTradeStore implements TradeStore {
     const { observe } = this.settings;
     const started = performance.now();
     try {
-      await retryWithBackoff(
-        () =>
-          batch.length === 1
-            ? this.client.execute(batch[0].query, batch[0].params, {
-              prepare: true,
-            })
-            : this.client.batch(batch, { prepare: true, logged: false }),
-        {
-          attempts: 6,
-          minMs: 50,
-          maxMs: 2000,
-          isRetryable,
-          sleep: this.sleep,
-          onRetry: (error) =>
-            observe?.({ type: "retry", table, error: describe(error) }),
-        },
-      );
+      if (batch.length === 1) {
+        await this.client.execute(batch[0].query, batch[0].params, {
+          prepare: true,
+        });
+      } else {
+        await this.client.batch(batch, { prepare: true, logged: false });
+      }
     } catch (e) {
-      observe?.({ type: "error", table, error: describe(e) });
+      const transient = isTransient(e);
+      observe?.({ type: "error", table, error: describe(e), transient });
       throw new TradeStoreError(
-        `writing ${batch.length} row(s) to ${table} failed: ${describe(e)}`,
+        `writing ${batch.length} row(s) to ${table} failed: ${describe(e)}${
+          transient
+            ? " (Cassandra down or overloaded: retried with back-off)"
+            : "; the request was refused, which retrying cannot fix: check the schema (deno task infra:up applies it)"
+        }`,
+        transient,
         { cause: e },
       );
     }
@@ -299,7 +324,16 @@ function chunk(groups: Statement[][], size: number): Statement[][] {
   return out;
 }
 
-function isRetryable(error: unknown): boolean {
+/**
+ * True for failures that pass: no host reachable, time-outs, overload.
+ *
+ * @example
+ * ```ts ignore
+ * if (isTransient(error)) await sleep(backoff.next(now));
+ * ```
+ */
+export function isTransient(error: unknown): boolean {
+  if (error instanceof TradeStoreError) return error.transient;
   if (error instanceof cassandra.errors.OperationTimedOutError) return true;
   if (error instanceof cassandra.errors.NoHostAvailableError) return true;
   if (error instanceof cassandra.errors.BusyConnectionError) return true;

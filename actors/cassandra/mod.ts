@@ -10,8 +10,10 @@
  */
 export type { CandleRow, StoredTrade, TradeStore } from "./trade_store.ts";
 export {
+  candleWriteTimestamp,
   type CassandraStoreSettings,
   CassandraTradeStore,
+  isTransient,
   type StoreEvent,
   type Table,
   TradeStoreError,

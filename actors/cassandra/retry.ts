@@ -5,9 +5,11 @@
  * @module
  */
 
+import { backoffCeiling } from "../../runtime/backoff.ts";
+
 /** Settings of {@linkcode retryWithBackoff}. */
 export interface RetryOptions {
-  /** Attempts in all, including the first. */
+  /** Attempts in all, including the first; `Infinity` waits out any outage. */
   attempts: number;
   minMs: number;
   maxMs: number;
@@ -42,7 +44,7 @@ export async function retryWithBackoff<T>(
       if (attempt + 1 >= options.attempts || !options.isRetryable(error)) {
         throw error;
       }
-      const ceiling = Math.min(options.maxMs, options.minMs * 2 ** attempt);
+      const ceiling = backoffCeiling({ ...options, resetAfterMs: 0 }, attempt);
       const delay = Math.floor(random() * ceiling);
       options.onRetry?.(error, attempt + 1, delay);
       await options.sleep(delay);

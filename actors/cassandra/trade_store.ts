@@ -26,10 +26,11 @@ export interface CandleRow {
 export interface TradeStore {
   /** Resolves once every trade is durably written; rows are keyed by Kafka position, so replays rewrite them. */
   writeTrades(trades: readonly LoggedTrade[]): Promise<void>;
-  /** Upserts candles in the given order. */
+  /**
+   * Upserts candles. Whatever order writes land in, a final row is never
+   * replaced by a provisional one, nor a candle by one built from fewer trades.
+   */
   writeCandles(rows: readonly CandleRow[]): Promise<void>;
-  /** True when the window's candle is stored as final. */
-  hasFinalCandle(symbol: string, windowStart: number): Promise<boolean>;
   /** Stored trades of `symbol` with `from <= timestamp < to` (within one UTC day). */
   readTrades(symbol: string, from: number, to: number): Promise<StoredTrade[]>;
   close(): Promise<void>;

@@ -34,6 +34,8 @@ export interface Config {
   writerConcurrency: number;
   windowLatenessMs: number;
   windowGraceMs: number;
+  /** How far ahead of the wall clock one trade may move event time. */
+  windowMaxAheadMs: number;
   provisionalIntervalMs: number;
   commitIntervalMs: number;
   metricsHost: string;
@@ -186,6 +188,11 @@ const SPECS = {
     fallback: "2000",
     example: "2000",
   },
+  WINDOW_MAX_AHEAD_MS: {
+    schema: int(0, 86_400_000),
+    fallback: "10000",
+    example: "10000",
+  },
   PROVISIONAL_INTERVAL_MS: {
     schema: int(100, 600_000),
     fallback: "2000",
@@ -325,6 +332,7 @@ export function loadConfig(
     writerConcurrency: must("WRITER_CONCURRENCY") as number,
     windowLatenessMs: must("WINDOW_LATENESS_MS") as number,
     windowGraceMs: must("WINDOW_GRACE_MS") as number,
+    windowMaxAheadMs: must("WINDOW_MAX_AHEAD_MS") as number,
     provisionalIntervalMs: must("PROVISIONAL_INTERVAL_MS") as number,
     commitIntervalMs: must("COMMIT_INTERVAL_MS") as number,
     metricsHost: must("METRICS_HOST") as string,

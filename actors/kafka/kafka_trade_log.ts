@@ -88,7 +88,7 @@ export interface SourceSettings {
  * ```
  */
 export class KafkaTradeSource implements TradeSource {
-  private readonly consumer: Consumer;
+  private consumer?: Consumer;
   private readonly admin: Admin;
   private readonly epochs = new Map<number, number>();
   private readonly committed = new Map<number, number>();
@@ -96,8 +96,24 @@ export class KafkaTradeSource implements TradeSource {
   private listener?: PartitionListener;
   private membership: Promise<void> = Promise.resolve();
 
-  constructor(kafka: Kafka, private readonly settings: SourceSettings) {
-    this.consumer = kafka.consumer({
+  constructor(
+    private readonly kafka: Kafka,
+    private readonly settings: SourceSettings,
+  ) {
+    this.admin = kafka.admin();
+  }
+
+  /**
+   * Joins the group with a fresh kafkajs consumer (a running one is stopped
+   * first: kafkajs cannot subscribe a consumer twice), and resolves once it
+   * runs.
+   */
+  async start(listener: PartitionListener): Promise<void> {
+    await this.stop();
+    this.listener = listener;
+    this.owned = new Set();
+    const { settings } = this;
+    const consumer = this.kafka.consumer({
       groupId: settings.groupId,
       // Low waits keep end-to-end latency in milliseconds, not the 5 s default.
       maxWaitTimeInMs: 20,
@@ -107,12 +123,7 @@ export class KafkaTradeSource implements TradeSource {
       heartbeatInterval: 3_000,
       allowAutoTopicCreation: false,
     });
-    this.admin = kafka.admin();
-  }
-
-  async start(listener: PartitionListener): Promise<void> {
-    this.listener = listener;
-    const { consumer, settings } = this;
+    this.consumer = consumer;
     consumer.on(consumer.events.GROUP_JOIN, (event) => {
       const mine = new Set(
         event.payload.memberAssignment[settings.topic] ?? [],
@@ -167,16 +178,17 @@ export class KafkaTradeSource implements TradeSource {
 
   private async reassign(mine: Set<number>): Promise<void> {
     const revoked = [...this.owned].filter((p) => !mine.has(p));
-    const assigned = [...mine].filter((p) => !this.owned.has(p));
     this.owned = mine;
     // Another member may commit these while we do not own them.
     for (const p of revoked) this.committed.delete(p);
     if (revoked.length > 0) await this.listener!.revoked(revoked);
-    if (assigned.length > 0) await this.listener!.assigned(assigned);
+    // All of them: a partition kept across a lost membership needs its actor back.
+    if (mine.size > 0) await this.listener!.assigned([...mine]);
   }
 
   async commit(partition: number, nextOffset: number): Promise<void> {
     if (this.committed.get(partition) === nextOffset) return;
+    if (!this.consumer) throw new TradeLogError("commit before start");
     await this.consumer.commitOffsets([{
       topic: this.settings.topic,
       partition,
@@ -190,7 +202,7 @@ export class KafkaTradeSource implements TradeSource {
       await this.fetchCommitted(partition);
     const epoch = (this.epochs.get(partition) ?? 0) + 1;
     this.epochs.set(partition, epoch);
-    this.consumer.seek({
+    this.consumer?.seek({
       topic: this.settings.topic,
       partition,
       offset: String(offset),
@@ -211,8 +223,11 @@ export class KafkaTradeSource implements TradeSource {
     return low === undefined ? 0 : Number(low);
   }
 
+  /** Leaves the group; a no-op when not started. */
   async stop(): Promise<void> {
-    await this.consumer.disconnect();
+    const consumer = this.consumer;
+    this.consumer = undefined;
+    if (consumer) await consumer.disconnect();
     await this.admin.disconnect();
   }
 }

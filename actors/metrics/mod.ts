@@ -45,6 +45,7 @@ export {
   OVERFLOW_KIND,
   type RuntimeEventSubscribe,
 } from "./runtime_events.ts";
+export { observeStoreEvents, type StoreObserver } from "./store_events.ts";
 export {
   metricsHandler,
   type MetricsServer,

@@ -1,11 +1,16 @@
 /**
  * The consumer actor: this instance's member of the Kafka consumer group.
- * It starts one partition actor per assigned partition, stops it (after its
- * flush) when the partition is revoked, and hands batches over with
- * back-pressure that reaches Kafka's fetch loop.
+ * It starts one partition actor per assigned partition, stops it when the
+ * partition is revoked or the membership is lost, and hands batches over
+ * one at a time, waiting for the partition to admit each: that wait is the
+ * back-pressure that reaches Kafka's fetch loop. Joining the group happens
+ * in the background and is retried with back-off while Kafka is down, so
+ * nothing else waits for it; a restart stops the Kafka consumer and starts
+ * a fresh one.
  *
  * @module
  */
+import { Backoff } from "../../runtime/backoff.ts";
 import type {
   ActorContext,
   ActorProps,
@@ -26,6 +31,10 @@ import {
 export type ConsumerMsg =
   | { type: "assign"; partitions: number[] }
   | { type: "revoke"; partitions: number[] }
+  | { type: "fence"; reason: string }
+  | { type: "joined"; generation: number }
+  | { type: "start-failed"; generation: number; error: unknown }
+  | { type: "join" }
   | { type: "status" };
 
 /** The answer to `{type: "status"}`. */
@@ -38,9 +47,18 @@ export interface ConsumerStatus {
 export interface ConsumerDeps {
   source: TradeSource;
   partition: Omit<PartitionDeps, "source">;
-  /** Heartbeat this often while a batch waits for room downstream. */
+  /** Heartbeat this often while a batch waits for admission. */
   heartbeatMs?: number;
+  /** Back-off between attempts to join while Kafka is down. */
+  joinBackoff?: { minMs: number; maxMs: number };
 }
+
+/** Kafka errors meaning this member's generation is over: its partitions are someone else's now. */
+const MEMBERSHIP_LOST = new Set([
+  "UNKNOWN_MEMBER_ID",
+  "ILLEGAL_GENERATION",
+  "FENCED_INSTANCE_ID",
+]);
 
 /**
  * Builds the props of the consumer actor.
@@ -56,7 +74,7 @@ export function consumerProps(deps: ConsumerDeps): ActorProps<ConsumerMsg> {
     shutdownTimeoutMs: 60_000,
     supervision: {
       strategy: "one_for_one",
-      // Partitions restart to replay after any failure below them; only a storm escalates.
+      // Partitions restart to replay after a failure below them; only a storm escalates.
       maxRestarts: 20,
       withinMs: 60_000,
       backoff: { minMs: 100, maxMs: 10_000, resetAfterMs: 60_000 },
@@ -67,8 +85,15 @@ export function consumerProps(deps: ConsumerDeps): ActorProps<ConsumerMsg> {
 
 function consumerActor(deps: ConsumerDeps, ctx: ActorContext<ConsumerMsg>) {
   const refs = new Map<number, ActorRef<PartitionMsg>>();
-  let joined = false;
   const heartbeatMs = deps.heartbeatMs ?? 3_000;
+  const backoff = new Backoff({
+    minMs: deps.joinBackoff?.minMs ?? 250,
+    maxMs: deps.joinBackoff?.maxMs ?? 10_000,
+    resetAfterMs: 60_000,
+  });
+  let joined = false;
+  // Tags each start so answers of an abandoned attempt are ignored.
+  let generation = 0;
   const listener: PartitionListener = {
     assigned: (partitions) =>
       ctx.self.ask({ type: "assign", partitions }, { timeoutMs: 60_000 }),
@@ -76,20 +101,58 @@ function consumerActor(deps: ConsumerDeps, ctx: ActorContext<ConsumerMsg>) {
       ctx.self.ask({ type: "revoke", partitions }, { timeoutMs: 120_000 }),
     batch: async (batch: LogBatch, heartbeat) => {
       const ref = refs.get(batch.partition);
-      if (!ref) return;
-      await whileHeartbeating(
-        ref.tell({ type: "batch", batch }),
+      if (!ref?.alive) return; // rewound when its actor starts
+      const admitted = Promise.withResolvers<void>();
+      await ref.tell({ type: "batch", batch, admitted: admitted.resolve });
+      await untilAdmitted(
+        admitted.promise,
+        ref,
         heartbeat,
         heartbeatMs,
+        (e) => ctx.self.tell({ type: "fence", reason: e }),
       );
     },
   };
+  const join = () => {
+    const gen = ++generation;
+    deps.source.start(listener).then(
+      () => ctx.self.tell({ type: "joined", generation: gen }),
+      (error) =>
+        ctx.self.tell({ type: "start-failed", generation: gen, error }),
+    ).catch(() => {});
+  };
+  const stopPartitions = async (partitions: number[]) => {
+    for (const p of partitions) {
+      refs.delete(p);
+      if (ctx.child(`partition-${p}`)) await ctx.stopChild(`partition-${p}`);
+    }
+  };
   return {
-    async preStart() {
-      await deps.source.start(listener);
+    preStart() {
+      join();
     },
     async receive(msg: ConsumerMsg): Promise<ConsumerStatus | void> {
       switch (msg.type) {
+        case "join":
+          join();
+          return;
+        case "joined":
+          if (msg.generation !== generation) return;
+          joined = true;
+          ctx.log.info("joined the consumer group");
+          return;
+        case "start-failed": {
+          if (msg.generation !== generation) return;
+          // Kafka down is waited out, not a crash: try again after a back-off.
+          const delayMs = backoff.next(ctx.clock.now());
+          ctx.log.warn("cannot join the consumer group; retrying", {
+            error: String(msg.error),
+            delayMs,
+          });
+          await deps.source.stop().catch(() => {});
+          ctx.timers.startSingle("join", { type: "join" }, delayMs);
+          return;
+        }
         case "assign":
           joined = true;
           for (const p of msg.partitions) {
@@ -105,41 +168,60 @@ function consumerActor(deps: ConsumerDeps, ctx: ActorContext<ConsumerMsg>) {
           ctx.log.info("partitions assigned", { partitions: msg.partitions });
           return;
         case "revoke":
-          for (const p of msg.partitions) {
-            refs.delete(p);
-            if (ctx.child(`partition-${p}`)) {
-              await ctx.stopChild(`partition-${p}`);
-            }
-          }
+          await stopPartitions(msg.partitions);
           ctx.log.info("partitions revoked", { partitions: msg.partitions });
+          return;
+        case "fence":
+          // Our generation is over: whatever we hold belongs to another member now.
+          ctx.log.warn("membership lost; stopping every partition", {
+            reason: msg.reason,
+          });
+          await stopPartitions([...refs.keys()]);
           return;
         case "status":
           return { joined, partitions: [...refs.keys()].sort((a, b) => a - b) };
       }
     },
+    async preRestart() {
+      await deps.source.stop();
+    },
     async postStop() {
-      // Partition actors have flushed and committed by now (children stop first).
+      // Partition actors have stopped and committed by now (children stop first).
       await deps.source.stop();
     },
   };
 }
 
-/** Awaits `work`, calling `heartbeat` every `everyMs` so a long wait does not cost the group membership. */
-async function whileHeartbeating(
-  work: Promise<void>,
+/**
+ * Waits until the partition admitted the batch, heartbeating meanwhile so a
+ * long wait does not cost the membership. Stops waiting when the partition
+ * stopped (its batch is fetched again when it starts anew), and when a
+ * heartbeat says the membership is gone: then `fenced` is told and the
+ * error goes to kafkajs, which rejoins.
+ */
+async function untilAdmitted(
+  admitted: Promise<void>,
+  ref: ActorRef<PartitionMsg>,
   heartbeat: () => Promise<void>,
   everyMs: number,
+  fenced: (reason: string) => Promise<void>,
 ): Promise<void> {
   let done = false;
-  const finished = work.finally(() => done = true);
-  while (!done) {
+  const finished = admitted.finally(() => done = true);
+  while (!done && ref.alive) {
     let timer: ReturnType<typeof setTimeout> | undefined;
     const tick = new Promise<void>((resolve) =>
       timer = setTimeout(resolve, everyMs)
     );
     await Promise.race([finished, tick]);
     clearTimeout(timer);
-    if (!done) await heartbeat().catch(() => {});
+    if (done || !ref.alive) return;
+    try {
+      await heartbeat();
+    } catch (e) {
+      const type = (e as { type?: string }).type ?? "";
+      if (MEMBERSHIP_LOST.has(type)) await fenced(type).catch(() => {});
+      throw e;
+    }
   }
-  await finished;
 }

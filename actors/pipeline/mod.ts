@@ -1,10 +1,10 @@
 /**
  * The pipeline's actors: ingest, consumer, partition, window and writer,
- * and the offset tracker that decides what may be committed.
+ * and the commit gate that decides what may be committed.
  *
  * @example
  * ```ts ignore
- * import { consumerProps, ingestProps, WriterPool, writersProps } from "./mod.ts";
+ * import { consumerProps, ingestProps, spawnWriters } from "./mod.ts";
  * ```
  *
  * @module
@@ -21,26 +21,27 @@ export {
   ingestProps,
   type IngestStatus,
 } from "./ingest_actor.ts";
-export { OffsetTracker } from "./offset_tracker.ts";
+export { CommitGate, type Rebuild, type SpanId } from "./commit_gate.ts";
 export {
+  type BatchMsg,
   type PartitionDeps,
   type PartitionMsg,
   partitionProps,
   type PartitionRef,
 } from "./partition_actor.ts";
 export {
-  type ClosedWindow,
+  type LateTrade,
+  type WindowDeps,
   type WindowMsg,
   windowProps,
   type WindowReport,
   type WindowSettings,
 } from "./window_actor.ts";
 export {
+  spawnWriters,
+  type WriteDone,
   type WriterDeps,
-  type WriterMsg,
-  WriterPool,
+  type WriteRequest,
   writerProps,
-  type WriterRefs,
-  type WritersMsg,
-  writersProps,
+  WriterRouter,
 } from "./writer_actor.ts";

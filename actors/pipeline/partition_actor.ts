@@ -1,10 +1,14 @@
 /**
- * One actor per assigned Kafka partition. It writes raw trades through the
- * writers, routes them to per-symbol window actors (its children), has final
- * candles rebuilt from stored trades once they are durable, and commits the
- * partition's offset only below everything not yet durable or still needed.
- * Any failure in its subtree restarts it, and a restart rewinds the
- * partition to the committed offset: replay rebuilds exactly what was lost.
+ * One actor per assigned Kafka partition. For each batch it sends the raw
+ * trades to a writer and tells each symbol's window actor (its child) its
+ * trades; writers and windows answer with messages, which feed one
+ * {@linkcode CommitGate} that decides what may be committed. Nothing here
+ * waits for an answer inside a handler: the partition admits the next
+ * batch only while it has room (writes in flight, unanswered window
+ * messages, pending rebuilds), and that admission is the back-pressure that
+ * holds Kafka's fetch loop. A write that failed for good, or a window that
+ * failed, restarts this actor, which rewinds the partition to its committed
+ * offset: the replay rebuilds exactly what was lost.
  *
  * @module
  */
@@ -17,53 +21,58 @@ import type {
 import type { LogBatch, TradeSource } from "../kafka/trade_log.ts";
 import type { PipelineMetrics } from "../metrics/mod.ts";
 import { decodeTrade, toDeadLetter } from "../trade/mod.ts";
-import type { Candle, DeadLetter, LoggedTrade } from "../trade/types.ts";
-import { windowStartOf } from "../window/mod.ts";
-import { OffsetTracker } from "./offset_tracker.ts";
+import type { DeadLetter, LoggedTrade } from "../trade/types.ts";
+import { CommitGate, type SpanId } from "./commit_gate.ts";
 import {
   type WindowMsg,
   windowProps,
   type WindowReport,
   type WindowSettings,
 } from "./window_actor.ts";
-import type { WriterPool } from "./writer_actor.ts";
+import type { WriteDone, WriterRouter } from "./writer_actor.ts";
+
+/** A batch from the consumer; `admitted` is called once the partition has taken it on. */
+export interface BatchMsg {
+  type: "batch";
+  batch: LogBatch;
+  admitted: () => void;
+}
 
 /** Messages of a partition actor. */
 export type PartitionMsg =
-  | { type: "batch"; batch: LogBatch }
-  | { type: "tick" }
-  | { type: "flush" }
-  | { type: "write-failed" };
+  | BatchMsg
+  | WindowReport
+  | WriteDone
+  | { type: "tick" };
 
 /** What a partition actor needs. */
 export interface PartitionDeps {
   source: TradeSource;
-  writers: WriterPool;
+  writers: WriterRouter;
   metrics: PipelineMetrics;
   /** Writes records that cannot be decoded to the dead-letter topic. */
   deadLetters: (letters: DeadLetter[]) => Promise<void>;
   window: WindowSettings;
-  provisionalIntervalMs: number;
   commitIntervalMs: number;
-  /** Raw-trade writes in flight before the actor waits for one. */
+  /** Raw-trade writes in flight before the next batch waits. */
   maxInFlightWrites: number;
-  /** How long a write may take before the partition gives up and replays. */
-  writeTimeoutMs: number;
+  /** Unanswered trades messages per window before the next batch waits. */
+  maxUnackedPerWindow: number;
+  /** Late minutes waiting to be rebuilt before the next batch waits. */
+  maxPendingRebuilds: number;
+  /** Stop a window actor that held nothing for this long. */
+  windowIdleMs: number;
 }
 
-interface FinalJob {
-  symbol: string;
-  windowStart: number;
-  windowEnd: number;
-  /** Commit stays below this until the final candle is written. */
-  hold: number;
-  /** Runs once every offset up to this one is durable. */
-  needWritten: number;
-  /** The window actor's candle; absent for a late trade, whose window is rebuilt from the store. */
-  candle?: Candle;
-}
+type Pending =
+  | { kind: "trades"; span: SpanId; count: number }
+  | { kind: "rebuild"; symbol: string; windowStart: number };
 
-const TICK_MS = 100;
+interface WindowEntry {
+  ref: ActorRef<WindowMsg>;
+  seq: number;
+  idleSince: number | undefined;
+}
 
 /**
  * Builds the props of the actor for `partition`.
@@ -71,7 +80,7 @@ const TICK_MS = 100;
  * @example
  * ```ts ignore
  * const ref = await ctx.spawn(`partition-${p}`, partitionProps(p, deps));
- * await ref.tell({ type: "batch", batch });
+ * await ref.tell({ type: "batch", batch, admitted: () => {} });
  * ```
  */
 export function partitionProps(
@@ -81,7 +90,9 @@ export function partitionProps(
   return {
     kind: "partition",
     restart: "transient",
-    mailbox: { capacity: 8, overflow: "backpressure" },
+    // Bounded by construction: one batch at a time, answers to requests in
+    // flight, and reports of windows with few unanswered messages each.
+    mailbox: { capacity: 4096, overflow: "backpressure" },
     shutdownTimeoutMs: 30_000,
     supervision: {
       strategy: "one_for_one",
@@ -95,15 +106,12 @@ export function partitionProps(
 class PartitionActor implements Actor<PartitionMsg> {
   private epoch = -1;
   private nextExpected = 0;
-  private tracker = new OffsetTracker(0);
-  private readonly inflight = new Set<Promise<void>>();
-  private writeError: unknown;
-  private readonly holds = new Map<string, number>();
-  /** Final candles waiting for their trades to be durable, by symbol and window. */
-  private readonly jobs = new Map<string, FinalJob>();
-  /** Final candles being written; they hold the commit until done. */
-  private readonly running = new Set<FinalJob>();
-  private lastProvisional = 0;
+  private gate = new CommitGate(0);
+  private stashed?: BatchMsg;
+  private readonly pending = new Map<number, Pending>();
+  private nextTag = 1;
+  private batches = 0;
+  private readonly windows = new Map<string, WindowEntry>();
   private lastCommit = 0;
   private readonly label: { partition: string };
 
@@ -119,9 +127,13 @@ class PartitionActor implements Actor<PartitionMsg> {
     const { epoch, offset } = await this.deps.source.rewind(this.partition);
     this.epoch = epoch;
     this.nextExpected = offset;
-    this.tracker = new OffsetTracker(offset);
-    this.lastProvisional = this.lastCommit = this.ctx.clock.now();
-    this.ctx.timers.startPeriodic("tick", { type: "tick" }, TICK_MS);
+    this.gate = new CommitGate(offset);
+    this.lastCommit = this.ctx.clock.now();
+    this.ctx.timers.startPeriodic(
+      "tick",
+      { type: "tick" },
+      Math.min(this.deps.commitIntervalMs, 1_000),
+    );
     this.ctx.log.info("partition started", {
       partition: this.partition,
       from: offset,
@@ -130,40 +142,82 @@ class PartitionActor implements Actor<PartitionMsg> {
   }
 
   async receive(msg: PartitionMsg): Promise<void> {
-    if (this.writeError !== undefined) throw this.writeError;
     switch (msg.type) {
       case "batch":
-        return await this.onBatch(msg.batch);
+        return await this.onBatch(msg);
+      case "window-report":
+        return await this.onWindowReport(msg);
+      case "write-done":
+        return await this.onWriteDone(msg);
       case "tick":
         return await this.onTick();
-      case "flush":
-        return await this.flush();
-      case "write-failed":
-        return; // the check above already threw
     }
+  }
+
+  /** The consumer must never wait on a batch this incarnation will not handle. */
+  preRestart(): void {
+    this.releaseStash();
   }
 
   async postStop(): Promise<void> {
-    // Leaving cleanly (revocation, shutdown): make what we hold durable and commit it.
-    if (this.epoch < 0 || this.writeError !== undefined) return;
-    try {
-      await this.flush();
-    } catch (e) {
-      this.ctx.log.warn("flush on stop failed; the next owner replays", {
-        error: String(e),
-      });
-    }
+    this.releaseStash();
+    // Leaving (revocation, shutdown): commit what is safe; the next owner replays the rest.
+    if (this.epoch >= 0) await this.commit();
   }
 
-  private async onBatch(batch: LogBatch): Promise<void> {
-    if (batch.epoch !== this.epoch) return; // fetched before our rewind
+  private releaseStash(): void {
+    this.stashed?.admitted();
+    this.stashed = undefined;
+  }
+
+  private async onBatch(msg: BatchMsg): Promise<void> {
+    if (msg.batch.epoch !== this.epoch) {
+      msg.admitted(); // fetched before our rewind: dropped, fetched again
+      return;
+    }
+    if (this.stashed) {
+      // The consumer sends one batch at a time and waits for admission.
+      throw new Error(
+        `partition ${this.partition} got a batch while one waits for room; ` +
+          `the consumer must await admitted() before the next`,
+      );
+    }
+    if (!this.hasRoom()) {
+      this.stashed = msg;
+      return;
+    }
+    await this.dispatch(msg.batch);
+    msg.admitted();
+  }
+
+  private hasRoom(): boolean {
+    if (this.gate.writesInFlight >= this.deps.maxInFlightWrites) return false;
+    if (this.gate.rebuildsPending >= this.deps.maxPendingRebuilds) return false;
+    for (const symbol of this.windows.keys()) {
+      if (this.gate.unacked(symbol) >= this.deps.maxUnackedPerWindow) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private async unstash(): Promise<void> {
+    const msg = this.stashed;
+    if (!msg || !this.hasRoom()) return;
+    this.stashed = undefined;
+    await this.dispatch(msg.batch);
+    msg.admitted();
+  }
+
+  private async dispatch(batch: LogBatch): Promise<void> {
     const records = batch.records.filter((r) => r.offset >= this.nextExpected);
     if (records.length === 0) return;
     const first = records[0].offset;
     const last = records[records.length - 1].offset;
     this.nextExpected = last + 1;
-    this.deps.metrics.recordsConsumed.inc(this.label, records.length);
-    this.deps.metrics.consumerLag.set(
+    const { metrics } = this.deps;
+    metrics.recordsConsumed.inc(this.label, records.length);
+    metrics.consumerLag.set(
       this.label,
       Math.max(0, batch.highWatermark - last - 1),
     );
@@ -192,256 +246,152 @@ class PartitionActor implements Actor<PartitionMsg> {
       }
     }
     if (letters.length > 0) {
+      // Rare, and the span must not be committed before they are out.
       await this.deps.deadLetters(letters);
-      this.deps.metrics.dlqRecords.inc(letters.length);
+      metrics.dlqRecords.inc(letters.length);
       this.ctx.log.warn("undecodable records sent to the dead-letter topic", {
         count: letters.length,
       });
     }
 
-    await this.startWrite(first, last, trades);
-    await this.routeToWindows(trades, now);
-    this.dispatchFinals();
-  }
-
-  private async startWrite(
-    first: number,
-    last: number,
-    trades: LoggedTrade[],
-  ): Promise<void> {
-    while (this.inflight.size >= this.deps.maxInFlightWrites) {
-      await Promise.race(this.inflight);
-    }
-    const span = this.tracker.received(first, last);
+    const span = this.gate.received(first, last);
     if (trades.length === 0) {
-      this.tracker.written(span);
-      return;
+      this.gate.written(span);
+    } else {
+      const tag = this.nextTag++;
+      this.pending.set(tag, { kind: "trades", span, count: trades.length });
+      await this.deps.writers.forTrades(this.partition + this.batches++).tell({
+        type: "trades",
+        trades,
+        epoch: this.epoch,
+        tag,
+        replyTo: this.ctx.self as ActorRef<WriteDone>,
+      });
     }
-    const writer = this.deps.writers.forTrades();
-    const write: Promise<void> = writer.ask<void>({ type: "trades", trades }, {
-      timeoutMs: this.deps.writeTimeoutMs,
-    }).then(
-      () => this.tracker.written(span),
-      (e) => this.fail(e),
-    ).finally(() => this.inflight.delete(write));
-    this.inflight.add(write);
+    await this.routeToWindows(trades);
   }
 
-  private fail(error: unknown): void {
-    this.writeError ??= error;
-    // Wake the actor so the failure reaches the supervisor even when idle.
-    this.ctx.self.tell({ type: "write-failed" }).catch(() => {});
-  }
-
-  private async routeToWindows(
-    trades: LoggedTrade[],
-    now: number,
-  ): Promise<void> {
+  private async routeToWindows(trades: LoggedTrade[]): Promise<void> {
     const bySymbol = new Map<string, LoggedTrade[]>();
     for (const t of trades) {
       let list = bySymbol.get(t.symbol);
       if (!list) bySymbol.set(t.symbol, list = []);
       list.push(t);
     }
-    const reports = await Promise.all(
-      [...bySymbol].map(async ([symbol, list]) => {
-        // Hold the batch's offsets until the window reports what it keeps.
-        const prior = this.holds.get(symbol);
-        this.holds.set(symbol, Math.min(prior ?? Infinity, list[0].offset));
-        const report = await this.askWindow(symbol, {
-          type: "trades",
-          trades: list,
-          now,
-        });
-        return [symbol, report] as const;
-      }),
-    );
-    for (const [symbol, report] of reports) {
-      this.applyReport(symbol, report);
+    for (const [symbol, list] of bySymbol) {
+      const entry = await this.windowOf(symbol);
+      const seq = ++entry.seq;
+      entry.idleSince = undefined;
+      this.gate.sentToWindow(symbol, seq, list[0].offset);
+      await entry.ref.tell({ type: "trades", trades: list, seq });
     }
   }
 
-  private async askWindow(
-    symbol: string,
-    msg: WindowMsg,
-  ): Promise<WindowReport> {
-    const name = `window-${encodeURIComponent(symbol)}`;
-    let ref = this.ctx.child<WindowMsg>(name);
-    if (!ref || !ref.alive) {
-      ref = await this.ctx.spawn(name, windowProps(symbol, this.deps.window));
-    }
-    try {
-      return await ref.ask<WindowReport>(msg, { timeoutMs: 30_000 });
-    } catch (e) {
-      if (ref.alive) throw e;
-      // Passivated between lookup and ask: start it again and resend.
-      const fresh = await this.ctx.spawn(
-        name,
-        windowProps(symbol, this.deps.window),
-      );
-      return await fresh.ask<WindowReport>(msg, { timeoutMs: 30_000 });
-    }
-  }
-
-  private applyReport(symbol: string, report: WindowReport): void {
-    const { metrics } = this.deps;
-    if (report.hold === undefined) this.holds.delete(symbol);
-    else this.holds.set(symbol, report.hold);
-    const needWritten = this.tracker.nextOffset() - 1;
-    for (const w of report.closed) {
-      this.addJob(
-        symbol,
-        w.windowStart,
-        w.windowEnd,
-        report.hold ?? needWritten,
-        needWritten,
-        w.candle,
-      );
-    }
-    if (report.late.length > 0) {
-      metrics.lateTrades.inc(report.late.length);
-      for (const t of report.late) {
-        const size = this.deps.window.sizeMs;
-        const start = windowStartOf(t.timestamp, size);
-        this.addJob(
+  private async windowOf(symbol: string): Promise<WindowEntry> {
+    let entry = this.windows.get(symbol);
+    if (!entry) {
+      const ref = await this.ctx.spawn<WindowMsg>(
+        `window-${encodeURIComponent(symbol)}`,
+        windowProps({
           symbol,
-          start,
-          start + size,
-          t.offset,
-          needWritten,
-          undefined,
-        );
+          epoch: this.epoch,
+          settings: this.deps.window,
+          writers: this.deps.writers,
+          parent: this.ctx.self as ActorRef<WindowReport>,
+        }),
+      );
+      entry = { ref, seq: 0, idleSince: undefined };
+      this.windows.set(symbol, entry);
+    }
+    return entry;
+  }
+
+  private async onWindowReport(report: WindowReport): Promise<void> {
+    if (report.epoch !== this.epoch) return; // from before a restart
+    const entry = this.windows.get(report.symbol);
+    if (!entry) return;
+    this.gate.windowReport(report.symbol, report.seq, report.hold);
+    if (report.late.length > 0) {
+      this.deps.metrics.lateTrades.inc(report.late.length);
+      for (const t of report.late) {
+        this.gate.lateTrade(report.symbol, t.windowStart, t.offset);
       }
     }
-    if (report.provisional.length > 0) {
-      const rows = report.provisional.map((candle) => ({
-        candle,
-        isFinal: false,
-      }));
-      this.deps.writers.forSymbol(symbol).tell({ type: "candles", rows }).catch(
-        (e) =>
-          this.ctx.log.warn("provisional candle not queued", {
-            error: String(e),
-          }),
-      );
-    }
-  }
-
-  private addJob(
-    symbol: string,
-    windowStart: number,
-    windowEnd: number,
-    hold: number,
-    needWritten: number,
-    candle: Candle | undefined,
-  ): void {
-    const key = `${symbol}\u0000${windowStart}`;
-    const job = this.jobs.get(key);
-    if (job) {
-      job.hold = Math.min(job.hold, hold);
-      job.needWritten = Math.max(job.needWritten, needWritten);
-      // A late trade joined: only the store knows the whole window now.
-      if (!candle) job.candle = undefined;
+    if (this.gate.windowIdle(report.symbol)) {
+      entry.idleSince ??= this.ctx.clock.now();
     } else {
-      this.jobs.set(key, {
-        symbol,
-        windowStart,
-        windowEnd,
-        hold,
-        needWritten,
-        candle,
-      });
+      entry.idleSince = undefined;
     }
+    await this.dispatchRebuilds();
+    await this.unstash();
   }
 
-  /**
-   * Sends every job whose trades are durable to its symbol's writer. One
-   * writer per symbol handles them in order, so a job sent after a running
-   * one for the same window reads the store after it.
-   */
-  private dispatchFinals(): void {
-    const durable = this.tracker.firstUnwritten();
-    for (const [key, job] of this.jobs) {
-      if (job.needWritten >= durable) continue;
-      this.jobs.delete(key);
-      this.running.add(job);
-      const writer = this.deps.writers.forSymbol(job.symbol);
-      const run: Promise<void> = writer.ask({
-        type: "final",
-        symbol: job.symbol,
-        windowStart: job.windowStart,
-        windowEnd: job.windowEnd,
-        candle: job.candle,
-      }, { timeoutMs: this.deps.writeTimeoutMs }).then(
-        () => {
-          this.running.delete(job);
-          if (!job.candle) {
-            this.deps.metrics.candlesEmitted.inc({ state: "recomputed" });
-          }
-        },
-        (e) => this.fail(e),
-      ).finally(() => this.inflight.delete(run));
-      this.inflight.add(run);
+  private async onWriteDone(done: WriteDone): Promise<void> {
+    if (done.epoch !== this.epoch) return; // answers a request from before a restart
+    const job = this.pending.get(done.tag);
+    if (!job) return;
+    this.pending.delete(done.tag);
+    // Failed for good: restart and replay from the committed offset.
+    if (done.error !== undefined) throw done.error;
+    if (job.kind === "trades") {
+      this.gate.written(job.span);
+    } else {
+      this.gate.rebuilt(job.symbol, job.windowStart);
+    }
+    await this.dispatchRebuilds();
+    await this.unstash();
+  }
+
+  /** Rebuilds the minutes of late trades once those trades are durable. */
+  private async dispatchRebuilds(): Promise<void> {
+    for (const r of this.gate.takeReadyRebuilds()) {
+      const tag = this.nextTag++;
+      this.pending.set(tag, { kind: "rebuild", ...r });
+      await this.deps.writers.forCandles(r.symbol).tell({
+        type: "rebuild",
+        symbol: r.symbol,
+        windowStart: r.windowStart,
+        sizeMs: this.deps.window.sizeMs,
+        epoch: this.epoch,
+        tag,
+        replyTo: this.ctx.self as ActorRef<WriteDone>,
+      });
     }
   }
 
   private async onTick(): Promise<void> {
     const now = this.ctx.clock.now();
-    const provisional =
-      now - this.lastProvisional >= this.deps.provisionalIntervalMs;
-    if (provisional) this.lastProvisional = now;
-    // Ticks go only to windows holding something; idle ones passivate.
-    const busy = [...this.holds.keys()];
-    const reports = await Promise.all(
-      busy.map(async (symbol) =>
-        [
-          symbol,
-          await this.askWindow(symbol, { type: "tick", now, provisional }),
-        ] as const
-      ),
-    );
-    for (const [symbol, report] of reports) {
-      this.applyReport(symbol, report);
-    }
-    this.dispatchFinals();
+    await this.passivateIdleWindows(now);
     if (now - this.lastCommit >= this.deps.commitIntervalMs) {
       this.lastCommit = now;
       await this.commit();
     }
   }
 
-  private committable(): number {
-    const holds = [...this.holds.values()];
-    for (const job of this.jobs.values()) holds.push(job.hold);
-    for (const job of this.running) holds.push(job.hold);
-    return this.tracker.committable(holds);
+  /**
+   * Stops windows that held nothing for a while. Only this actor sends them
+   * trades, so stopping one here cannot race a message on its way to it.
+   */
+  private async passivateIdleWindows(now: number): Promise<void> {
+    for (const [symbol, entry] of this.windows) {
+      if (
+        entry.idleSince === undefined ||
+        now - entry.idleSince < this.deps.windowIdleMs ||
+        !this.gate.windowIdle(symbol)
+      ) continue;
+      this.windows.delete(symbol);
+      this.gate.forgetWindow(symbol);
+      await this.ctx.stopChild(entry.ref.name);
+    }
   }
 
   private async commit(): Promise<void> {
     try {
-      await this.deps.source.commit(this.partition, this.committable());
+      await this.deps.source.commit(this.partition, this.gate.committable());
     } catch (e) {
       // Losing a commit only means a longer replay; the rows are idempotent.
       this.ctx.log.warn("offset commit failed", { error: String(e) });
     }
-  }
-
-  private async flush(): Promise<void> {
-    // Terminates: once the writes land every job is ready, and jobs add no writes.
-    while (this.inflight.size > 0 || this.readyJobs()) {
-      this.dispatchFinals();
-      if (this.inflight.size > 0) await Promise.race(this.inflight);
-      if (this.writeError !== undefined) throw this.writeError;
-    }
-    await this.commit();
-  }
-
-  private readyJobs(): boolean {
-    const durable = this.tracker.firstUnwritten();
-    for (const job of this.jobs.values()) {
-      if (job.needWritten < durable) return true;
-    }
-    return false;
   }
 }
 

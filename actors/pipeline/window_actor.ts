@@ -1,34 +1,46 @@
 /**
  * Per-symbol window actors: event-time tumbling 1-minute windows around
- * {@linkcode SymbolWindows}. They answer their partition with what closed,
- * what came late and which offsets they still need, and passivate when idle.
+ * {@linkcode SymbolWindows}. The partition tells them their trades; they
+ * send provisional and final candles straight to a candle writer, and after
+ * every message that changes what they need they report to the partition
+ * (its parent) which offsets they still hold, so the partition's commit gate
+ * never passes a trade a window or an unwritten final candle still needs.
  *
  * @module
  */
-import type { Actor, ActorContext, ActorProps } from "../../runtime/types.ts";
+import type {
+  Actor,
+  ActorContext,
+  ActorProps,
+  ActorRef,
+} from "../../runtime/types.ts";
 import type { Candle, LoggedTrade } from "../trade/types.ts";
-import { SymbolWindows } from "../window/mod.ts";
+import { SymbolWindows, windowStartOf } from "../window/mod.ts";
+import type { WriteDone, WriterRouter } from "./writer_actor.ts";
 
-/** Requests from the partition actor. */
+/** Messages of a window actor. */
 export type WindowMsg =
-  | { type: "trades"; trades: LoggedTrade[]; now: number }
-  | { type: "tick"; now: number; provisional: boolean };
+  | { type: "trades"; trades: LoggedTrade[]; seq: number }
+  | { type: "tick" }
+  | WriteDone;
 
-/** A window that closed and now needs its final candle. */
-export interface ClosedWindow {
+/** A trade that came after its window was final: its minute is rebuilt from the store. */
+export interface LateTrade {
   windowStart: number;
-  windowEnd: number;
-  /** Its candle from every trade this actor saw. */
-  candle: Candle;
+  offset: number;
 }
 
-/** The answer to every window message. */
+/** What a window actor tells its partition. */
 export interface WindowReport {
-  late: LoggedTrade[];
-  closed: ClosedWindow[];
-  provisional: Candle[];
-  /** Smallest offset an open window (or one just closed) still holds, if any. */
+  type: "window-report";
+  symbol: string;
+  /** The partition incarnation this window belongs to. */
+  epoch: number;
+  /** The last trades message handled. */
+  seq: number;
+  /** Smallest offset an open window or an unwritten final candle still needs. */
   hold: number | undefined;
+  late: LateTrade[];
 }
 
 /** Settings of a window actor. */
@@ -36,85 +48,197 @@ export interface WindowSettings {
   sizeMs: number;
   latenessMs: number;
   graceMs: number;
-  /** Passivate after this long without trades once no window is open. */
-  idleMs: number;
+  /** How far ahead of the wall clock one trade may move event time. */
+  maxAheadMs: number;
+  /** Upsert open windows' candles this often. */
+  provisionalIntervalMs: number;
+  /** How often the actor checks for quiet windows to close and provisionals to send. */
+  tickMs: number;
   /** Test seam: called before trades are applied; throwing crashes the actor. */
   beforeTrades?: (symbol: string, trades: LoggedTrade[]) => void;
 }
 
+/** What a window actor needs. */
+export interface WindowDeps {
+  symbol: string;
+  epoch: number;
+  settings: WindowSettings;
+  writers: WriterRouter;
+  parent: ActorRef<WindowReport>;
+}
+
 /**
- * Builds the props of the window actor of `symbol`.
+ * Builds the props of the window actor of `deps.symbol`.
  *
  * @example
  * ```ts ignore
- * const ref = await ctx.spawn("window-AAPL", windowProps("AAPL", { sizeMs: 60_000, latenessMs: 5000, graceMs: 2000, idleMs: 120_000 }));
- * const report = await ref.ask({ type: "trades", trades, now: Date.now() }, { timeoutMs: 10_000 });
+ * const ref = await ctx.spawn("window-AAPL", windowProps({ symbol: "AAPL", epoch, settings, writers, parent: ctx.self }));
+ * await ref.tell({ type: "trades", trades, seq: 1 });
  * ```
  */
-export function windowProps(
-  symbol: string,
-  settings: WindowSettings,
-): ActorProps<WindowMsg> {
+export function windowProps(deps: WindowDeps): ActorProps<WindowMsg> {
   return {
     kind: "window",
-    restart: "transient",
+    // The partition sends at most a few unanswered trades messages; the rest
+    // is writer answers and ticks, so this never fills.
     mailbox: { capacity: 256, overflow: "backpressure" },
-    factory: (ctx) => new WindowActor(symbol, settings, ctx),
+    factory: (ctx) => new WindowActor(deps, ctx),
   };
 }
 
+const PROVISIONAL_TAG = 0;
+
 class WindowActor implements Actor<WindowMsg> {
   private readonly windows: SymbolWindows;
+  /** Final candles being written: tag -> offset they hold. */
+  private readonly finals = new Map<number, number>();
+  private nextTag = PROVISIONAL_TAG + 1;
+  private seq = 0;
   private lastTradeAt = Number.NEGATIVE_INFINITY;
+  private lastProvisionalAt = Number.NEGATIVE_INFINITY;
+  private provisionalInFlight = false;
+  private reportedHold: number | undefined;
 
   constructor(
-    private readonly symbol: string,
-    private readonly settings: WindowSettings,
+    private readonly deps: WindowDeps,
     private readonly ctx: ActorContext<WindowMsg>,
   ) {
+    const { settings } = deps;
     this.windows = new SymbolWindows({
-      symbol,
+      symbol: deps.symbol,
       sizeMs: settings.sizeMs,
       allowedLatenessMs: settings.latenessMs,
       graceMs: settings.graceMs,
+      maxAheadMs: settings.maxAheadMs,
     });
   }
 
-  receive(msg: WindowMsg): WindowReport {
-    const late: LoggedTrade[] = [];
-    if (msg.type === "trades") {
-      this.settings.beforeTrades?.(this.symbol, msg.trades);
-      this.lastTradeAt = msg.now;
-      for (const t of msg.trades) {
-        if (this.windows.add(t) === "late") late.push(t);
+  preStart(): void {
+    this.ctx.timers.startPeriodic(
+      "tick",
+      { type: "tick" },
+      this.deps.settings.tickMs,
+    );
+  }
+
+  async receive(msg: WindowMsg): Promise<void> {
+    switch (msg.type) {
+      case "trades":
+        return await this.onTrades(msg.trades, msg.seq);
+      case "tick":
+        return await this.onTick();
+      case "write-done":
+        return this.onWritten(msg);
+    }
+  }
+
+  private async onTrades(trades: LoggedTrade[], seq: number): Promise<void> {
+    this.deps.settings.beforeTrades?.(this.deps.symbol, trades);
+    const now = this.ctx.clock.now();
+    this.lastTradeAt = now;
+    const late: LateTrade[] = [];
+    for (const t of trades) {
+      if (this.windows.add(t, now) === "late") {
+        late.push({
+          windowStart: windowStartOf(t.timestamp, this.deps.settings.sizeMs),
+          offset: t.offset,
+        });
       }
     }
-    // Hold what the windows need before closing them: a closed window's
-    // trades stay uncommitted until its final candle is written.
-    const holdBefore = this.windows.minOpenOffset();
-    // Only a quiet symbol closes windows by wall clock; a replay of old trades
-    // is closed by its own watermark instead.
-    const quiet = msg.now - this.lastTradeAt >= this.settings.graceMs;
-    const closedCandles = this.windows.closeDue(
-      quiet ? msg.now : Number.NEGATIVE_INFINITY,
+    this.seq = seq;
+    // Only a quiet symbol closes windows by wall clock; a replay of old
+    // trades is closed by its own watermark instead.
+    await this.closeDue(Number.NEGATIVE_INFINITY);
+    this.report(late, true);
+  }
+
+  private async onTick(): Promise<void> {
+    const now = this.ctx.clock.now();
+    const quiet = now - this.lastTradeAt >= this.deps.settings.graceMs;
+    await this.closeDue(quiet ? now : Number.NEGATIVE_INFINITY);
+    await this.sendProvisional(now);
+    this.report([], false);
+  }
+
+  private onWritten(done: WriteDone): void {
+    if (done.epoch !== this.deps.epoch) return;
+    if (done.tag === PROVISIONAL_TAG) {
+      this.provisionalInFlight = false;
+      if (done.error !== undefined) {
+        // A later provisional or the final replaces it; nothing is lost.
+        this.ctx.log.warn("provisional candle not written", {
+          error: String(done.error),
+        });
+      }
+      return;
+    }
+    // Failed for good: only a replay rebuilds what this actor held.
+    if (done.error !== undefined) throw done.error;
+    this.finals.delete(done.tag);
+    this.report([], false);
+  }
+
+  private async closeDue(nowMs: number): Promise<void> {
+    const holds = new Map<number, number | undefined>();
+    for (const start of this.windows.openWindowStarts()) {
+      holds.set(start, this.windows.minOffsetOf(start));
+    }
+    const closed = this.windows.closeDue(nowMs);
+    if (closed.length === 0) return;
+    const tag = this.nextTag++;
+    let hold = Infinity;
+    for (const c of closed) hold = Math.min(hold, holds.get(c.windowStart)!);
+    this.finals.set(tag, hold);
+    await this.send(tag, closed, true);
+  }
+
+  private async sendProvisional(now: number): Promise<void> {
+    const { settings } = this.deps;
+    if (
+      this.provisionalInFlight ||
+      now - this.lastProvisionalAt < settings.provisionalIntervalMs
+    ) return;
+    // Replayed minutes long past are not live: only their finals matter.
+    const live = this.windows.provisional().filter((c) =>
+      c.windowEnd + settings.latenessMs + settings.graceMs > now
     );
-    const closed = closedCandles.map((candle) => ({
-      windowStart: candle.windowStart,
-      windowEnd: candle.windowEnd,
-      candle,
-    }));
-    const provisional = msg.type === "tick" && msg.provisional
-      ? this.windows.provisional().filter((c) =>
-        c.windowEnd + this.settings.latenessMs + this.settings.graceMs > msg.now
-      )
-      : [];
-    const empty = this.windows.isEmpty();
-    this.ctx.setIdleTimeout(empty ? this.settings.idleMs : 0);
-    return {
+    if (live.length === 0) return;
+    this.lastProvisionalAt = now;
+    this.provisionalInFlight = true;
+    await this.send(PROVISIONAL_TAG, live, false);
+  }
+
+  private async send(
+    tag: number,
+    candles: Candle[],
+    isFinal: boolean,
+  ): Promise<void> {
+    await this.deps.writers.forCandles(this.deps.symbol).tell({
+      type: "candles",
+      candles,
+      isFinal,
+      epoch: this.deps.epoch,
+      tag,
+      replyTo: this.ctx.self as ActorRef<WriteDone>,
+    });
+  }
+
+  /** Tells the partition what this actor holds: always after trades (their ack), else on change. */
+  private report(late: LateTrade[], ack: boolean): void {
+    let hold = this.windows.minOpenOffset();
+    for (const h of this.finals.values()) {
+      if (hold === undefined || h < hold) hold = h;
+    }
+    if (!ack && late.length === 0 && hold === this.reportedHold) return;
+    this.reportedHold = hold;
+    // Never await the parent: it may be waiting for room in this mailbox.
+    this.deps.parent.tell({
+      type: "window-report",
+      symbol: this.deps.symbol,
+      epoch: this.deps.epoch,
+      seq: this.seq,
+      hold,
       late,
-      closed,
-      provisional,
-      hold: closed.length > 0 ? holdBefore : this.windows.minOpenOffset(),
-    };
+    }).catch(() => {});
   }
 }

@@ -1,8 +1,10 @@
 /**
- * Cassandra writer actors: each turns write requests into durable rows and
- * answers only once they are durable, so an `ask` to a writer is the
- * pipeline's proof of durability. A bounded mailbox with back-pressure slows
- * the partitions when Cassandra cannot keep up.
+ * Cassandra writer actors. A writer only writes: raw trades, candles, and
+ * minutes rebuilt from their stored trades. While Cassandra is down or
+ * overloaded it waits the outage out with back-off (its mailbox fills and
+ * the senders wait: back-pressure), and it answers every request with a
+ * {@linkcode WriteDone} message to the requester, so durability comes back
+ * as a message, never as a callback that changes the requester's state.
  *
  * @module
  */
@@ -12,30 +14,40 @@ import type {
   ActorProps,
   ActorRef,
 } from "../../runtime/types.ts";
-import type { CandleRow, TradeStore } from "../cassandra/trade_store.ts";
+import {
+  isTransient,
+  retryWithBackoff,
+  type TradeStore,
+} from "../cassandra/mod.ts";
 import type { PipelineMetrics } from "../metrics/mod.ts";
 import type { Candle, LoggedTrade } from "../trade/types.ts";
 import { computeCandle } from "../window/mod.ts";
 
+/** The answer to every write request. */
+export interface WriteDone {
+  type: "write-done";
+  /** Echoed from the request so the requester can ignore answers meant for an earlier incarnation. */
+  epoch: number;
+  tag: number;
+  /** Set when the write failed for good (not a passing outage: those are waited out). */
+  error?: unknown;
+}
+
 /** Requests a writer handles. */
-export type WriterMsg =
-  | { type: "trades"; trades: LoggedTrade[] }
-  | { type: "candles"; rows: CandleRow[] }
-  | {
-    type: "final";
-    symbol: string;
-    windowStart: number;
-    windowEnd: number;
-    /** The window actor's candle, when it saw the window from its start. */
-    candle?: Candle;
-  };
+export type WriteRequest =
+  & { epoch: number; tag: number; replyTo: ActorRef<WriteDone> }
+  & (
+    | { type: "trades"; trades: LoggedTrade[] }
+    | { type: "candles"; candles: Candle[]; isFinal: boolean }
+    | { type: "rebuild"; symbol: string; windowStart: number; sizeMs: number }
+  );
 
 /** What a writer needs. */
 export interface WriterDeps {
   store: TradeStore;
   metrics: PipelineMetrics;
-  /** Wall-clock milliseconds, for end-to-end latency. */
-  now: () => number;
+  /** Back-off between attempts while Cassandra is unavailable. */
+  backoff?: { minMs: number; maxMs: number };
 }
 
 /**
@@ -43,156 +55,167 @@ export interface WriterDeps {
  *
  * @example
  * ```ts ignore
- * const ref = await ctx.spawn("writer-0", writerProps({ store, metrics, now: () => clock.now() }));
- * await ref.ask({ type: "trades", trades }, { timeoutMs: 60_000 });
+ * const ref = await system.spawn("trade-writer-0", writerProps({ store, metrics }));
+ * await ref.tell({ type: "trades", trades, epoch: 1, tag: 7, replyTo: self });
  * ```
  */
-export function writerProps(deps: WriterDeps): ActorProps<WriterMsg> {
+export function writerProps(deps: WriterDeps): ActorProps<WriteRequest> {
   return {
     kind: "writer",
     mailbox: { capacity: 64, overflow: "backpressure" },
-    factory: () => new WriterActor(deps),
+    factory: (ctx) => new WriterActor(deps, ctx),
   };
 }
 
-class WriterActor implements Actor<WriterMsg> {
-  constructor(private readonly deps: WriterDeps) {}
+class WriterActor implements Actor<WriteRequest> {
+  private readonly sleep: (ms: number) => Promise<void>;
 
-  async receive(msg: WriterMsg): Promise<Candle | undefined> {
+  constructor(
+    private readonly deps: WriterDeps,
+    private readonly ctx: ActorContext<WriteRequest>,
+  ) {
+    this.sleep = (ms) =>
+      new Promise((resolve) => ctx.clock.setTimeout(resolve, ms));
+  }
+
+  async receive(msg: WriteRequest): Promise<void> {
+    let error: unknown;
+    try {
+      await retryWithBackoff(() => this.write(msg), {
+        attempts: Infinity,
+        minMs: this.deps.backoff?.minMs ?? 100,
+        maxMs: this.deps.backoff?.maxMs ?? 5_000,
+        isRetryable: isTransient,
+        sleep: this.sleep,
+        onRetry: (e, attempt, delayMs) => {
+          // Once per outage at warn, then quietly: an outage can be long.
+          const log = attempt === 1 ? this.ctx.log.warn : this.ctx.log.debug;
+          log.call(this.ctx.log, "Cassandra unavailable; waiting it out", {
+            error: String(e),
+            attempt,
+            delayMs,
+          });
+        },
+      });
+    } catch (e) {
+      error = e;
+      this.ctx.log.error("write failed for good; the requester replays", {
+        request: msg.type,
+        error: String(e),
+      });
+    }
+    // Never await the requester: it may be waiting for room in this mailbox.
+    msg.replyTo.tell({
+      type: "write-done",
+      epoch: msg.epoch,
+      tag: msg.tag,
+      error,
+    }).catch(() => {});
+  }
+
+  private async write(msg: WriteRequest): Promise<void> {
     const { store, metrics } = this.deps;
     switch (msg.type) {
       case "trades": {
         await store.writeTrades(msg.trades);
-        const now = this.deps.now();
+        const now = this.ctx.clock.now();
         for (const t of msg.trades) {
           metrics.e2eLatency.observe((now - t.ingestedAt) / 1000);
         }
-        return undefined;
+        return;
       }
       case "candles":
-        await store.writeCandles(msg.rows);
-        metrics.candlesEmitted.inc({ state: "provisional" }, msg.rows.length);
-        return undefined;
-      case "final": {
-        // No final row yet means the window was open at every commit, so every
-        // trade of it came after this incarnation's start offset: the window
-        // actor saw them all and its (exact) candle is the stored trades' candle.
-        if (
-          msg.candle &&
-          !(await store.hasFinalCandle(msg.symbol, msg.windowStart))
-        ) {
-          await store.writeCandles([{ candle: msg.candle, isFinal: true }]);
-          metrics.candlesEmitted.inc({ state: "final" });
-          return msg.candle;
-        }
-        // Otherwise (a replay, a late trade) the stored trades are the truth.
-        const trades = await store.readTrades(
-          msg.symbol,
-          msg.windowStart,
-          msg.windowEnd,
+        await store.writeCandles(
+          msg.candles.map((candle) => ({ candle, isFinal: msg.isFinal })),
         );
-        if (trades.length === 0) return undefined;
+        metrics.candlesEmitted.inc(
+          { state: msg.isFinal ? "final" : "provisional" },
+          msg.candles.length,
+        );
+        return;
+      case "rebuild": {
+        const end = msg.windowStart + msg.sizeMs;
+        const trades = await store.readTrades(msg.symbol, msg.windowStart, end);
+        if (trades.length === 0) return;
         const candle = computeCandle(
           msg.symbol,
           msg.windowStart,
           trades,
-          msg.windowEnd - msg.windowStart,
+          msg.sizeMs,
         );
         await store.writeCandles([{ candle, isFinal: true }]);
-        metrics.candlesEmitted.inc({ state: "final" });
-        return candle;
+        metrics.candlesEmitted.inc({ state: "recomputed" });
+        return;
       }
     }
   }
 }
 
-/** Messages of the writers' supervisor. */
-export type WritersMsg = { type: "refs" };
-
-/** The refs of the writers, by role. */
-export interface WriterRefs {
-  trades: ActorRef<WriterMsg>[];
-  candles: ActorRef<WriterMsg>[];
-}
-
 /**
- * A supervisor of `count` raw-trade writers and `candleCount` candle
- * writers; ask it `{type: "refs"}` for their refs. Candles have writers of
- * their own so a final candle never waits behind a queue of raw trades.
+ * Finds writers: raw trades spread by the requester's key (a partition
+ * keeps its writer, so its writes queue in order), candles by symbol. The
+ * writers are top-level actors with no supervisor between them and the
+ * system, so a restart keeps their refs and this router never goes stale.
  *
  * @example
  * ```ts ignore
- * const writers = await system.spawn("writers", writersProps(4, 2, deps));
- * const pool = new WriterPool(await writers.ask({ type: "refs" }, { timeoutMs: 5000 }));
+ * const writers = await spawnWriters(system, 4, 2, { store, metrics });
+ * await writers.forTrades(partition).tell(request);
  * ```
  */
-export function writersProps(
-  count: number,
-  candleCount: number,
-  deps: WriterDeps,
-): ActorProps<WritersMsg> {
-  return {
-    kind: "writers",
-    supervision: {
-      strategy: "one_for_one",
-      maxRestarts: 10,
-      withinMs: 30_000,
-      backoff: { minMs: 50, maxMs: 5_000, resetAfterMs: 30_000 },
-    },
-    factory: (ctx: ActorContext<WritersMsg>) => {
-      const refs: WriterRefs = { trades: [], candles: [] };
-      return {
-        async preStart() {
-          for (let i = 0; i < count; i++) {
-            refs.trades.push(await ctx.spawn(`writer-${i}`, writerProps(deps)));
-          }
-          for (let i = 0; i < candleCount; i++) {
-            refs.candles.push(
-              await ctx.spawn(`candle-writer-${i}`, writerProps(deps)),
-            );
-          }
-        },
-        receive: () => refs,
-      };
-    },
-  };
-}
-
-/**
- * Routes writes to writers: raw trades round-robin (their order does not
- * matter, their keys make them idempotent), candles by symbol, so one
- * symbol's candle upserts always go through one writer in order.
- *
- * @example
- * ```ts ignore
- * const pool = new WriterPool({ trades: [w0, w1], candles: [c0] });
- * await pool.forSymbol("AAPL").ask({ type: "candles", rows }, { timeoutMs: 60_000 });
- * ```
- */
-export class WriterPool {
-  private next = 0;
-
-  /** @param refs At least one writer of each role. */
-  constructor(readonly refs: WriterRefs) {
-    if (refs.trades.length === 0 || refs.candles.length === 0) {
+export class WriterRouter {
+  /** @param trades raw-trade writers; @param candles candle writers (at least one each) */
+  constructor(
+    private readonly trades: readonly ActorRef<WriteRequest>[],
+    private readonly candles: readonly ActorRef<WriteRequest>[],
+  ) {
+    if (trades.length === 0 || candles.length === 0) {
       throw new RangeError(
-        "WriterPool needs at least one trade writer and one candle writer",
+        "WriterRouter needs at least one trade writer and one candle writer",
       );
     }
   }
 
-  /** The next writer for a batch of raw trades. */
-  forTrades(): ActorRef<WriterMsg> {
-    this.next = (this.next + 1) % this.refs.trades.length;
-    return this.refs.trades[this.next];
+  /** The raw-trade writer for `key` (e.g. a partition number plus a batch count). */
+  forTrades(key: number): ActorRef<WriteRequest> {
+    return this.trades[Math.abs(key) % this.trades.length];
   }
 
-  /** The writer for one symbol's candles. */
-  forSymbol(symbol: string): ActorRef<WriterMsg> {
+  /** The candle writer of `symbol`. */
+  forCandles(symbol: string): ActorRef<WriteRequest> {
     let h = 0;
     for (let i = 0; i < symbol.length; i++) {
       h = (h * 31 + symbol.charCodeAt(i)) | 0;
     }
-    return this.refs.candles[Math.abs(h) % this.refs.candles.length];
+    return this.candles[Math.abs(h) % this.candles.length];
   }
+}
+
+/**
+ * Spawns `count` raw-trade writers and `candleCount` candle writers as
+ * top-level actors of `system` (candles have writers of their own so a
+ * final candle never waits behind a queue of raw trades).
+ *
+ * @example
+ * ```ts ignore
+ * const writers = await spawnWriters(system, 4, 2, { store, metrics });
+ * ```
+ */
+export async function spawnWriters(
+  system: {
+    spawn<M>(name: string, props: ActorProps<M>): Promise<ActorRef<M>>;
+  },
+  count: number,
+  candleCount: number,
+  deps: WriterDeps,
+): Promise<WriterRouter> {
+  const trades: ActorRef<WriteRequest>[] = [];
+  const candles: ActorRef<WriteRequest>[] = [];
+  for (let i = 0; i < count; i++) {
+    trades.push(await system.spawn(`trade-writer-${i}`, writerProps(deps)));
+  }
+  for (let i = 0; i < candleCount; i++) {
+    candles.push(await system.spawn(`candle-writer-${i}`, writerProps(deps)));
+  }
+  return new WriterRouter(trades, candles);
 }

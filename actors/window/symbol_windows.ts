@@ -23,6 +23,11 @@ export interface SymbolWindowsOptions {
   allowedLatenessMs?: number;
   /** Extra wall-clock wait before a quiet symbol's window is closed. Default 2 000. */
   graceMs?: number;
+  /**
+   * How far ahead of the wall clock (the `nowMs` given to {@linkcode SymbolWindows.add})
+   * one trade may move event time. Default `Infinity` (no cap).
+   */
+  maxAheadMs?: number;
 }
 
 /**
@@ -88,6 +93,7 @@ export class SymbolWindows {
   readonly sizeMs: number;
   readonly allowedLatenessMs: number;
   readonly graceMs: number;
+  readonly maxAheadMs: number;
   readonly #open = new Map<number, OpenWindow>();
   #maxTimestamp = -Infinity;
   #finalizedThrough = -Infinity;
@@ -98,6 +104,7 @@ export class SymbolWindows {
       sizeMs = MINUTE_MS,
       allowedLatenessMs = 5_000,
       graceMs = 2_000,
+      maxAheadMs = Infinity,
     } = options;
     if (!Number.isSafeInteger(sizeMs) || sizeMs <= 0) {
       throw new WindowOptionsError(
@@ -114,18 +121,27 @@ export class SymbolWindows {
         `graceMs must be a finite number >= 0, got ${graceMs}`,
       );
     }
+    if (!(maxAheadMs >= 0)) {
+      throw new WindowOptionsError(
+        `maxAheadMs must be a number >= 0, got ${maxAheadMs}`,
+      );
+    }
     this.symbol = symbol;
+    this.maxAheadMs = maxAheadMs;
     this.sizeMs = sizeMs;
     this.allowedLatenessMs = allowedLatenessMs;
     this.graceMs = graceMs;
   }
 
   /**
-   * Offers one trade. Trades of one window may arrive in any order.
+   * Offers one trade. Trades of one window may arrive in any order. With
+   * `nowMs`, the trade moves event time at most to `nowMs + maxAheadMs`: one
+   * trade stamped in the future cannot close the live minute early (which
+   * would make every later trade of it late).
    *
    * @throws {InvalidWindowTradeError} when `t.timestamp` is not a safe integer.
    */
-  add(t: WindowTrade): AddResult {
+  add(t: WindowTrade, nowMs?: number): AddResult {
     if (!Number.isSafeInteger(t.timestamp)) {
       throw new InvalidWindowTradeError(this.symbol, t.timestamp);
     }
@@ -141,7 +157,10 @@ export class SymbolWindows {
     if (min === undefined || t.offset < min) {
       w.minOffset.set(t.partition, t.offset);
     }
-    if (t.timestamp > this.#maxTimestamp) this.#maxTimestamp = t.timestamp;
+    const eventTime = nowMs === undefined
+      ? t.timestamp
+      : Math.min(t.timestamp, nowMs + this.maxAheadMs);
+    if (eventTime > this.#maxTimestamp) this.#maxTimestamp = eventTime;
     return "accepted";
   }
 
@@ -187,6 +206,17 @@ export class SymbolWindows {
         if (partition !== undefined && p !== partition) continue;
         if (min === undefined || offset < min) min = offset;
       }
+    }
+    return min;
+  }
+
+  /** Smallest Kafka offset held by the open window starting at `windowStart`, if open. */
+  minOffsetOf(windowStart: number): number | undefined {
+    const w = this.#open.get(windowStart);
+    if (!w) return undefined;
+    let min: number | undefined;
+    for (const offset of w.minOffset.values()) {
+      if (min === undefined || offset < min) min = offset;
     }
     return min;
   }

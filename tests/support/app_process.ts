@@ -37,21 +37,14 @@ export async function startApp(
   env: Record<string, string>,
   readyTimeoutMs = 60_000,
 ): Promise<AppProcess> {
-  const app = spawnApp(env);
-  const { metricsPort } = app;
-  const deadline = Date.now() + readyTimeoutMs;
-  let finished = false;
-  app.exited.then(() => finished = true);
-  while (Date.now() < deadline && !finished) {
-    try {
-      const res = await fetch(`http://127.0.0.1:${metricsPort}/readyz`);
-      await res.body?.cancel();
-      if (res.status === 200) return app;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
+  const app = launchApp(env);
+  const ready = await waitForReadiness(
+    app.metricsPort,
+    200,
+    readyTimeoutMs,
+    app,
+  );
+  if (ready) return app;
   await app.kill();
   throw new Error(
     `app did not become ready in ${readyTimeoutMs} ms; output:\n${
@@ -61,15 +54,50 @@ export async function startApp(
 }
 
 /**
- * Starts `main.ts` with `env` and returns at once, without waiting for it to
- * be ready (a start while Kafka is down never is). `startedAt` is the
- * `performance.now()` just before the spawn.
+ * Polls `/readyz` until it answers `status`; false after `timeoutMs` or when
+ * the app exits first.
  */
-export function spawnApp(
-  env: Record<string, string>,
-): AppProcess & { startedAt: number } {
-  const metricsPort = Number(env.METRICS_PORT ?? freePort());
-  const startedAt = performance.now();
+export async function waitForReadiness(
+  port: number,
+  status: 200 | 503,
+  timeoutMs: number,
+  app?: AppProcess,
+): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  let finished = false;
+  app?.exited.then(() => finished = true);
+  while (Date.now() < deadline && !finished) {
+    if (await readiness(port) === status) return true;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return false;
+}
+
+/** The status `/readyz` answers now; 0 when nothing listens. */
+export async function readiness(port: number): Promise<number> {
+  try {
+    const res = await fetch(`http://127.0.0.1:${port}/readyz`);
+    await res.body?.cancel();
+    return res.status;
+  } catch {
+    return 0;
+  }
+}
+
+/** The resident memory of process `pid` in bytes (0 when gone). */
+export async function rssOf(pid: number): Promise<number> {
+  try {
+    const status = await Deno.readTextFile(`/proc/${pid}/status`);
+    const kb = /VmRSS:\s+(\d+) kB/.exec(status)?.[1];
+    return kb ? Number(kb) * 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** Starts `main.ts` with `env` on top of the current environment, without waiting. */
+export function launchApp(env: Record<string, string>): AppProcess {
+  const metricsPort = freePort();
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", "--allow-all", MAIN],
     env: {
@@ -113,7 +141,7 @@ export function spawnApp(
     exited,
     output: () => chunks.join(""),
   };
-  return { ...app, startedAt };
+  return app;
 }
 
 /** Reads one metric's value (sum over label sets matching `labels`) from the app. */

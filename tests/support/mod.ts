@@ -15,3 +15,4 @@ export * from "./clocks.ts";
 export * from "./end_state.ts";
 export * from "./oracle.ts";
 export * from "./servers.ts";
+export * from "./fault_servers.ts";
