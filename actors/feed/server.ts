@@ -73,7 +73,7 @@ export interface FeedServerOptions {
 export interface FeedStats {
   /** Open client connections. */
   connections: number;
-  /** Subscriptions summed over connections. */
+  /** Subscriptions summed over open connections. */
   subscriptions: number;
   /** Trades sent (a trade sent to two clients counts once). */
   tradesSent: number;
@@ -106,6 +106,8 @@ export interface FeedServer extends AsyncDisposable {
    * For fuzz tests: it is not counted as delivered trades.
    */
   sendRaw(frame: string | Uint8Array): number;
+  /** Changes the simulated rate from the next tick on (bursts in tests). */
+  setRate(ratePerSec: number): void;
   stats(): FeedStats;
 }
 
@@ -152,7 +154,6 @@ export async function startFeedServer(
     hostname = "127.0.0.1",
     port = 8765,
     maxSymbols = 50,
-    ratePerSec = 100,
     seed = 1,
     batchIntervalMs = 50,
     pingIntervalMs = 60_000,
@@ -161,6 +162,7 @@ export async function startFeedServer(
     onTrades,
     logger,
   } = options;
+  let ratePerSec = options.ratePerSec ?? 100;
   checkOptions(options, {
     maxSymbols,
     ratePerSec,
@@ -384,6 +386,12 @@ export async function startFeedServer(
     setSilent(value: boolean) {
       silent = value;
     },
+    setRate(value: number) {
+      if (!(value >= 0) || !Number.isFinite(value)) {
+        throw new FeedOptionsError(`ratePerSec must be >= 0, got ${value}`);
+      }
+      ratePerSec = value;
+    },
     sendRaw(frame: string | Uint8Array) {
       let n = 0;
       for (const c of clients) {
@@ -396,7 +404,12 @@ export async function startFeedServer(
     },
     stats() {
       let subscriptions = 0;
-      for (const c of clients) subscriptions += c.symbols.size;
+      // Open connections only: a socket being closed holds nothing any more.
+      for (const c of clients) {
+        if (c.socket.readyState === WebSocket.OPEN) {
+          subscriptions += c.symbols.size;
+        }
+      }
       return {
         connections: openCount(),
         subscriptions,

@@ -16,3 +16,4 @@ export * from "./end_state.ts";
 export * from "./oracle.ts";
 export * from "./servers.ts";
 export * from "./fault_servers.ts";
+export * from "./feed_ledger.ts";
