@@ -114,3 +114,33 @@ Deno.test("feed cli: the process serves, then stops cleanly on SIGTERM", async (
   assert.match(text, /feed stopped/);
   assert.doesNotMatch(text, /should-not-be-logged/);
 });
+
+Deno.test("feed cli: --speed and --keep-times shape a replay", () => {
+  const c = parseFeedCliConfig(
+    ["--replay", "/tmp/r.jsonl", "--speed", "4", "--keep-times"],
+    noEnv,
+    () => 1,
+  );
+  assert.equal(c.replaySpeed, 4);
+  assert.equal(c.replayRetime, false);
+  const inf = parseFeedCliConfig(
+    ["--replay", "/tmp/r.jsonl", "--speed", "inf"],
+    noEnv,
+    () => 1,
+  );
+  assert.equal(inf.replaySpeed, Infinity);
+  assert.equal(inf.replayRetime, undefined);
+  assert.throws(
+    () => parseFeedCliConfig(["--speed", "2"], noEnv, () => 1),
+    FeedCliError,
+  );
+  assert.throws(
+    () =>
+      parseFeedCliConfig(
+        ["--replay", "/tmp/r.jsonl", "--speed", "0"],
+        noEnv,
+        () => 1,
+      ),
+    FeedCliError,
+  );
+});

@@ -332,3 +332,32 @@ Deno.test("feed: refuses unusable options and unreadable replay files", async ()
     FeedReplayError,
   );
 });
+
+// Finding 7 of issue 9: only clients with a subscription get trades, and the
+// server counts per symbol what it delivered; nothing piles up before.
+Deno.test("feed: delivers only after subscription, no backlog, and counts what it delivered per symbol", async () => {
+  const delivered: SentTrade[] = [];
+  await using feed = await startFeedServer({
+    ...FAST,
+    seed: 8,
+    startAfterSubscriptions: 2,
+    onTrades: (t) => delivered.push(...t),
+  });
+  const client = await TestFeedClient.connect(feed.url);
+  client.subscribe("AAPL");
+  await new Promise((r) => setTimeout(r, 200));
+  assert.equal(feed.stats().delivered, 0, "waits for both subscriptions");
+  client.subscribe("MSFT");
+  await client.waitFor("200 trades", () => client.trades().length >= 200);
+  const stats = feed.stats();
+  await client.close();
+  // No burst: the first message holds one tick's share, not a backlog.
+  assert.ok(client.tradeMessages()[0].data.length <= 2_000 * 10 / 1000 + 1);
+  const got = client.trades();
+  assert.deepEqual(new Set(got.map((t) => t.s)), new Set(["AAPL", "MSFT"]));
+  const counted = (s: string) => delivered.filter((t) => t.s === s).length;
+  assert.ok(stats.delivered >= got.length);
+  assert.equal(stats.deliveredBySymbol.AAPL ?? 0, counted("AAPL"));
+  assert.equal(stats.deliveredBySymbol.MSFT ?? 0, counted("MSFT"));
+  assert.equal(stats.deliveredBySymbol.TSLA, undefined, "never subscribed");
+});
