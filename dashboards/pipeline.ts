@@ -125,6 +125,27 @@ export function pipelineDashboard(): dashboard.Dashboard {
       ]),
     )
     .withPanel(
+      promTimeseries("Ingest buffer and drops (Kafka outage)", "short", [
+        ["sum(tickline_ingest_buffer_trades)", "trades waiting for Kafka"],
+        [
+          "sum by (reason) (increase(tickline_trades_dropped_total[1m])) > 0",
+          "trades dropped {{reason}}",
+        ],
+        [
+          "sum by (reason) (increase(tickline_dlq_dropped_total[1m])) > 0",
+          "letters dropped {{reason}}",
+        ],
+        [
+          "sum(increase(tickline_produce_errors_total[1m]))",
+          "produce errors",
+        ],
+        [
+          "sum by (topic) (increase(tickline_produce_timeouts_total[1m])) > 0",
+          "produce time-outs {{topic}}",
+        ],
+      ]),
+    )
+    .withPanel(
       promTimeseries("Consumer lag by partition", "short", [
         [
           "max by (partition) (tickline_consumer_lag_records)",
