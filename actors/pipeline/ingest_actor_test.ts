@@ -520,3 +520,30 @@ Deno.test("ingest: a token in the feed URL never reaches a log line", async () =
     },
   );
 });
+
+// Finding 4 of issue 9: after a reconnect, frames still queued from the old
+// connection were ignored without a count. They were sent: they are read.
+Deno.test("ingest: frames of an older connection still queued are read, not ignored", async () => {
+  await withIngest(
+    { feed: { symbols: ["NFLX"], ratePerSec: 0, seed: 14 } },
+    async (f) => {
+      await until(async () => (await status(f.ingest)).connected, "connected");
+      const now = Date.now();
+      const data = JSON.stringify({
+        type: "trade",
+        data: [{ s: "NFLX", p: 1.25, t: now, v: 3 }],
+      });
+      // conn -1: no connection of this actor ever had that number.
+      await f.ingest.tell({
+        type: "frame",
+        conn: -1,
+        data,
+        bytes: data.length,
+        kind: "text",
+        at: now,
+      });
+      await until(() => f.producer.trades.length === 1, "the stale frame read");
+      assert.equal(f.producer.trades[0].price, 1.25);
+    },
+  );
+});
