@@ -165,6 +165,8 @@ class IngestActor implements Actor<IngestMsg> {
   /** The result of the trade send in flight, also told to self when it settles. */
   private sending?: Promise<IngestMsg>;
   private sendFailures = 0;
+  /** No new attempt before this time (UNIX ms) after a failure. */
+  private retryDue?: number;
   private kafkaHealthy = true;
   private lastDropAt?: number;
   private dlqAttempt = 0;
@@ -560,6 +562,10 @@ class IngestActor implements Actor<IngestMsg> {
   private pump(): void {
     this.updateGauges();
     if (this.sending || this.trades.length === 0) return;
+    // After a failure new frames wait for the back-off like the retry does.
+    if (this.retryDue !== undefined && this.ctx.clock.now() < this.retryDue) {
+      return;
+    }
     const chunk = this.trades.take(this.deps.maxRequestBytes);
     if (chunk.length === 0) return;
     const attempt = ++this.attempts;
@@ -605,6 +611,7 @@ class IngestActor implements Actor<IngestMsg> {
         });
       }
       this.sendFailures = 0;
+      this.retryDue = undefined;
       this.setHealthy(true);
       return this.pump();
     }
@@ -624,6 +631,7 @@ class IngestActor implements Actor<IngestMsg> {
       );
     }
     const delay = Math.min(2_000, 100 * 2 ** Math.min(this.sendFailures, 5));
+    this.retryDue = this.ctx.clock.now() + delay;
     this.ctx.timers.startSingle("pump", { type: "pump" }, delay);
     this.updateGauges();
   }
