@@ -9,7 +9,10 @@ Deno.test("web: the committed static/market.js is the current bundle of the clie
     const fresh = await Deno.readTextFile(out);
     const committed = await Deno.readTextFile(BUNDLE_PATH);
     assert.ok(fresh.length > 50_000, "lightweight-charts is bundled in");
-    assert.ok(!/https?:\/\/(cdn|unpkg)/.test(fresh), "nothing loads from a CDN");
+    assert.ok(
+      !/https?:\/\/(cdn|unpkg)/.test(fresh),
+      "nothing loads from a CDN",
+    );
     assert.ok(
       fresh === committed,
       "static/market.js is stale: run `deno task web:bundle` and commit it",

@@ -173,10 +173,15 @@ async function load(): Promise<void> {
   drawAll();
   chart.timeScale().fitContent();
   status(`${state.bars.length} candles`);
+  // Two frames: the chart has painted the new data when the second one runs.
+  await new Promise((r) =>
+    requestAnimationFrame(() => requestAnimationFrame(r))
+  );
+  if (seq !== state.loadSeq) return;
   state.loads++;
+  performance.mark(`tickline:chart-ready:${state.loads}`);
   document.body.dataset.loads = String(state.loads);
   document.body.dataset.state = "ready";
-  performance.mark(`tickline:chart-ready:${state.loads}`);
 }
 
 /** Puts live candles into the drawn range; older bars that changed trigger a redraw. */
@@ -215,7 +220,8 @@ function mergeCandles(rows: Tick["candles"]) {
 function showTrades(trades: Tick["trades"]) {
   if (trades.length === 0) return;
   const prev = state.lastPrice;
-  state.trades = [...trades.slice().reverse(), ...state.trades].slice(0, 40);
+  // Keep more than the table shows so a test can find a trade among many.
+  state.trades = [...trades.slice().reverse(), ...state.trades].slice(0, 1000);
   const price = trades[trades.length - 1][1];
   state.lastPrice = price;
   const last = el("last");
@@ -235,7 +241,7 @@ function showTrades(trades: Tick["trades"]) {
       title: "last",
     });
   } else lastLine.applyOptions({ price });
-  const rows = state.trades.map(([t, p, v]) =>
+  const rows = state.trades.slice(0, 40).map(([t, p, v]) =>
     `<tr><td>${fmtTime(t)}</td><td>${p.toFixed(p < 10 ? 4 : 2)}</td><td>${+v
       .toFixed(4)}</td></tr>`
   ).join("");
