@@ -13,17 +13,10 @@ import assert from "node:assert/strict";
 import type { Page } from "puppeteer-core";
 import type { SentTrade } from "../actors/feed/mod.ts";
 import { startFeedServer } from "../actors/feed/mod.ts";
-import { createPipelineMetrics } from "../actors/metrics/mod.ts";
-import { createMarketWeb } from "../actors/web/mod.ts";
-import { consoleLogger } from "../runtime/mod.ts";
 import { type AppProcess, startApp } from "./support/app_process.ts";
 import { launchChromium } from "./support/browser.ts";
 import { createRunTopics, pipelineEnv } from "./support/end_state.ts";
-import {
-  deleteMarketData,
-  insertCandles,
-  makeCandles,
-} from "./support/market_seed.ts";
+import { deleteMarketData } from "./support/market_seed.ts";
 import {
   type CandleRowRead,
   CASSANDRA,
