@@ -19,7 +19,6 @@ import { createRunTopics, pipelineEnv } from "./support/end_state.ts";
 import { deleteMarketData } from "./support/market_seed.ts";
 import {
   type CandleRowRead,
-  CASSANDRA,
   deleteTopics,
   runId,
   storedCandles,
@@ -346,7 +345,21 @@ Deno.test({
       const health = await page.$eval("#h-feed", (e) => e.textContent);
       assert.match(health ?? "", /connected/);
 
-      // The picture for people (README); its size shows the chart is not blank.
+      // The picture for people (README): the 3-day range, live trades beside
+      // it; its size shows the chart is not blank.
+      const iso = (ms: number) => new Date(ms).toISOString().slice(0, 16);
+      await page.$eval(
+        "#from",
+        (e, v) => ((e as unknown as { value: string }).value = v),
+        iso(from),
+      );
+      await page.$eval(
+        "#to",
+        (e, v) => ((e as unknown as { value: string }).value = v),
+        iso(rangeTo),
+      );
+      await page.click("#custom button[type=submit]");
+      await loaded(page, 5);
       const png = await page.screenshot({ type: "png" });
       assert.ok(png.length > 20_000, `screenshot is ${png.length} bytes`);
       if (Deno.env.get("TICKLINE_UPDATE_SCREENSHOT") === "1") {
