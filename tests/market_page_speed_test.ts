@@ -116,7 +116,7 @@ Deno.test({
           const context = await browser.createBrowserContext();
           const page = await context.newPage();
           await page.goto(
-            `${base}/?symbol=${symbol}&range=${DAYS * 86_400_000}`,
+            `${base}/?symbol=${symbol}&from=${from}&to=${to}`,
           );
           await page.waitForFunction(
             "Number(document.body.dataset.loads) >= 1",
