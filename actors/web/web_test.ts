@@ -52,16 +52,46 @@ Deno.test("api params: each kind of bad input has its own error", () => {
     kind(`symbol=AAPL&from=${t}&to=${t + 32 * 86_400_000}`),
     "range_too_long",
   );
-  assert.equal(kind(`symbol=AAPL&from=${t}&to=${t + 1}&x=1`), "unknown_parameter");
-  assert.equal(kind(`symbol=AAPL&symbol=AAPL&from=${t}&to=${t + 1}`), "repeated_parameter");
-  assert.equal(kind(`symbol=AAPL&from=${t}&to=${t + 1}&limit=0`, true), "limit_out_of_range");
-  assert.equal(parse.trades(new URLSearchParams(`symbol=AAPL&from=${t}&to=${t + 1}`)).limit, 1000);
+  assert.equal(
+    kind(`symbol=AAPL&from=${t}&to=${t + 1}&x=1`),
+    "unknown_parameter",
+  );
+  assert.equal(
+    kind(`symbol=AAPL&symbol=AAPL&from=${t}&to=${t + 1}`),
+    "repeated_parameter",
+  );
+  assert.equal(
+    kind(`symbol=AAPL&from=${t}&to=${t + 1}&limit=0`, true),
+    "limit_out_of_range",
+  );
+  assert.equal(
+    parse.trades(new URLSearchParams(`symbol=AAPL&from=${t}&to=${t + 1}`))
+      .limit,
+    1000,
+  );
 });
 
 Deno.test("live cursor: round trip, and anything malformed is a fresh start", () => {
-  assert.deepEqual(decodeCursor("1767225600000_2_41"), { time: 1767225600000, partition: 2, offset: 41 });
-  assert.deepEqual(decodeCursor("1767225600000_-1_-1"), { time: 1767225600000, partition: -1, offset: -1 });
-  for (const bad of [null, "", "1-2-3", "x_1_2", "1_2_3_4", "1_2_99999999999999999999"]) {
+  assert.deepEqual(decodeCursor("1767225600000_2_41"), {
+    time: 1767225600000,
+    partition: 2,
+    offset: 41,
+  });
+  assert.deepEqual(decodeCursor("1767225600000_-1_-1"), {
+    time: 1767225600000,
+    partition: -1,
+    offset: -1,
+  });
+  for (
+    const bad of [
+      null,
+      "",
+      "1-2-3",
+      "x_1_2",
+      "1_2_3_4",
+      "1_2_99999999999999999999",
+    ]
+  ) {
     assert.equal(decodeCursor(bad), undefined, String(bad));
   }
 });
