@@ -35,6 +35,7 @@ import {
   type IngestStatus,
   spawnWriters,
 } from "./actors/pipeline/mod.ts";
+import { createMarketWeb } from "./actors/web/mod.ts";
 import {
   ActorSystem,
   consoleLogger,
@@ -178,22 +179,36 @@ export async function startApp(
     metrics.ready.set(ready ? 1 : 0);
     return ready;
   };
+  // The market page and its API (issue 11); never waits for Cassandra.
+  const web = createMarketWeb({
+    symbols: config.symbols,
+    metrics,
+    logger,
+    cassandra: {
+      contactPoints: config.cassandraContactPoints,
+      localDataCenter: config.cassandraLocalDc,
+      keyspace: config.cassandraKeyspace,
+    },
+  });
   const server = startMetricsServer({
     hostname: config.metricsHost,
     port: config.metricsPort,
     metrics,
     isReady,
+    fallback: web.handle,
   });
   logger.info("tickline started", {
     feed: describeFeed(config.feed),
     symbols: config.symbols.length,
     metrics: `http://${config.metricsHost}:${server.port}/metrics`,
+    page: `http://${config.metricsHost}:${server.port}/`,
   });
 
   let stopping: Promise<void> | undefined;
   const stop = () =>
     stopping ??= (async () => {
       await system.shutdown();
+      await web.close(); // ends open event streams so the server can stop
       await Promise.allSettled([
         producer.close(),
         store.close(),

@@ -12,6 +12,7 @@
 export {
   type Config,
   ConfigError,
+  DEFAULT_SYMBOL_LIST,
   describeFeed,
   type FeedSource,
   feedUrl,

@@ -46,5 +46,6 @@ export {
   type MetricsServer,
   MetricsServerError,
   type MetricsServerOptions,
+  type RequestHandler,
   startMetricsServer,
 } from "./metrics_server.ts";
