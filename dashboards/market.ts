@@ -34,19 +34,20 @@ export const REFRESH_INTERVALS = ["1s", "5s", "10s", "30s", "1m", "5m"];
 
 const SYMBOL = "symbol = '$symbol'";
 /**
- * Every trade_aggregates partition (UTC month) of a range of up to 59 days,
- * for a viewer in any time zone. Grafana formats `${__to:date:M}` in the
- * viewer's zone, and a wall-clock date is at most a day off the UTC date
- * (offsets are within ±14 h), so the UTC month of each end is the local one
- * or a neighbour, and the UTC year likewise; 1 and 12 cover the neighbours
- * across a year end (no wrap-around arithmetic: Cassandra cannot infer types
- * in deeper literal arithmetic). Up to 4 × 8 partitions, most of which do not
- * exist (a bloom-filter miss); the `window_start` bounds keep rows exact.
+ * Every trade_aggregates partition (UTC month) of any range that starts and
+ * ends within a year of each other's calendar years, for a viewer in any
+ * time zone. Grafana formats `${__to:date:YYYY}` in the viewer's zone, and a
+ * wall-clock date is at most a day off the UTC date (offsets are within
+ * ±14 h), so the UTC year of each end is the local one or a neighbour. All
+ * twelve months of those years are listed rather than derived: Cassandra
+ * cannot infer types in deeper literal arithmetic, and listing them keeps a
+ * 90-day range (the candles' TTL) whole. Up to 4 × 12 partitions, most of
+ * which do not exist (a bloom-filter miss); the `window_start` bounds keep
+ * rows exact.
  */
 const CANDLE_MONTHS = `${SYMBOL}` +
   " AND trade_year IN (${__from:date:YYYY} - 1, ${__from:date:YYYY}, ${__to:date:YYYY}, ${__to:date:YYYY} + 1)" +
-  " AND trade_month IN (${__from:date:M} - 1, ${__from:date:M}, ${__from:date:M} + 1," +
-  " ${__to:date:M} - 1, ${__to:date:M}, ${__to:date:M} + 1, 1, 12)";
+  " AND trade_month IN (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12)";
 /** First millisecond of the UTC day of the range's end: plain seconds need no time zone. */
 // Typed literals: untyped ones make Cassandra guess smallint and fail.
 const UTC_DAY_START = "(bigint)${__to:date:seconds} * 1000" +

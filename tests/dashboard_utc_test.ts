@@ -33,9 +33,9 @@ Deno.test({
   async fn() {
     const symbol = `GQ${runId()}`;
     const client = await testCassandra();
-    const seedFrom = Date.UTC(2025, 11, 30);
+    const seedFrom = Date.UTC(2025, 10, 1);
     const seedTo = Date.UTC(2026, 1, 4);
-    // A candle every 30 minutes from Dec 30 to Feb 4.
+    // A candle every 30 minutes from Nov 1 to Feb 4.
     const candles = makeCandles(
       seedFrom,
       (seedTo - seedFrom) / 1_800_000,
@@ -56,6 +56,12 @@ Deno.test({
           name: "year end",
           from: Date.UTC(2025, 11, 31),
           to: Date.UTC(2026, 0, 3) - 1,
+        },
+        {
+          // The candles' TTL: four months across a year end.
+          name: "90 days",
+          from: Date.UTC(2025, 10, 5),
+          to: Date.UTC(2026, 1, 3) - 1,
         },
       ];
       for (const viewer of VIEWERS) {
