@@ -37,6 +37,7 @@ import {
   type IngestStatus,
   spawnWriters,
 } from "./actors/pipeline/mod.ts";
+import { createMarketWeb } from "./actors/web/mod.ts";
 import {
   type ActorRef,
   ActorSystem,
@@ -88,11 +89,23 @@ export async function startApp(
   // ---- issue 9: /healthz first, then ingest on the feed, whatever Kafka
   // and the consumer group are doing; the rest follows. ----
   let readiness: () => Promise<boolean> = () => Promise.resolve(false);
+  // The market page and its API (issue 11); never waits for Cassandra.
+  const web = createMarketWeb({
+    symbols: config.symbols,
+    metrics,
+    logger,
+    cassandra: {
+      contactPoints: config.cassandraContactPoints,
+      localDataCenter: config.cassandraLocalDc,
+      keyspace: config.cassandraKeyspace,
+    },
+  });
   const server = startMetricsServer({
     hostname: config.metricsHost,
     port: config.metricsPort,
     metrics,
     isReady: () => readiness(),
+    fallback: web.handle,
   });
   const feed = config.feed.kind === "simulated"
     ? await startFeedServer({
@@ -232,6 +245,7 @@ export async function startApp(
     feed: describeFeed(config.feed),
     symbols: config.symbols.length,
     metrics: `http://${config.metricsHost}:${server.port}/metrics`,
+    page: `http://${config.metricsHost}:${server.port}/`,
   });
 
   let stopping: Promise<void> | undefined;
@@ -239,6 +253,7 @@ export async function startApp(
     stopping ??= (async () => {
       abortConsuming.abort();
       await system.shutdown();
+      await web.close(); // ends open event streams so the server can stop
       await Promise.allSettled([
         producer.close(),
         store.close(),

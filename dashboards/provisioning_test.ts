@@ -38,3 +38,26 @@ Deno.test("grafana.ini allows a 1s refresh", async () => {
   const section = ini.split(/^\[dashboards\]$/m)[1]?.split(/^\[/m)[0] ?? "";
   assert.match(section, /^min_refresh_interval = 1s$/m);
 });
+
+Deno.test("the Prometheus datasource's timeInterval matches the scrape interval of both Prometheus configs", async () => {
+  const ds = parse(
+    await Deno.readTextFile(
+      `${GRAFANA}provisioning/datasources/datasources.yml`,
+    ),
+  );
+  const prometheus = ds.datasources.find((d: { uid: string }) =>
+    d.uid === "tickline-prometheus"
+  );
+  for (const file of ["prometheus.yml", "prometheus.compose.yml"]) {
+    const prom = parse(
+      await Deno.readTextFile(
+        new URL(`../infra/prometheus/${file}`, import.meta.url),
+      ),
+    );
+    assert.equal(
+      prometheus.jsonData.timeInterval,
+      prom.global.scrape_interval,
+      file,
+    );
+  }
+});

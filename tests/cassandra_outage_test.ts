@@ -18,6 +18,7 @@ import {
 } from "./support/app_process.ts";
 import { fastPastClock } from "./support/clocks.ts";
 import {
+  assertStoredAreSent,
   createRunTopics,
   pipelineEnv,
   verifyEndState,
@@ -26,12 +27,7 @@ import {
   type DedicatedServers,
   startDedicatedServers,
 } from "./support/fault_servers.ts";
-import {
-  deleteTopics,
-  runId,
-  storedTrades,
-  testKafka,
-} from "./support/servers.ts";
+import { deleteTopics, runId, testKafka } from "./support/servers.ts";
 
 const RATE = 2000;
 
@@ -113,22 +109,7 @@ async function runOutage(
       timeoutMs: 180_000,
     });
     // Judged against the source: exactly the trades the feed sent, each once.
-    const key = (s: string, t: number, p: number, v: number) =>
-      `${s}|${t}|${p}|${v}`;
-    const want = sent.map((t) => {
-      const f = t as { s: string; t: number; p: number; v: number };
-      return key(f.s, f.t, f.p, f.v);
-    }).sort();
-    const times = sent.map((t) => (t as { t: number }).t);
-    const rows = await storedTrades(
-      client,
-      symbols,
-      Math.min(...times),
-      Math.max(...times),
-    );
-    const got = rows.map((r) => key(r.symbol, r.ts, r.price, r.volume)).sort();
-    assert.equal(got.length, want.length, "as many rows as trades sent");
-    assert.deepEqual(got, want, "the stored trades are the trades sent");
+    await assertStoredAreSent(client, symbols, sent);
     assert.ok(!exitedEarly, `the app never exited:\n${tail(app)}`);
     assert.equal(await app.stop(), 0, "a clean stop after the outage");
     return {

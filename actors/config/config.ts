@@ -81,7 +81,19 @@ export class ConfigError extends Error {
   }
 }
 
-const DEFAULT_SYMBOLS = "AAPL,MSFT,TSLA,AMZN,BINANCE:BTCUSDT,BINANCE:ETHUSDT";
+/**
+ * Symbols ingested when `FINNHUB_SYMBOLS` is not set; the Grafana market
+ * dashboard offers the same list.
+ */
+export const DEFAULT_SYMBOL_LIST: readonly string[] = [
+  "AAPL",
+  "MSFT",
+  "TSLA",
+  "AMZN",
+  "BINANCE:BTCUSDT",
+  "BINANCE:ETHUSDT",
+];
+const DEFAULT_SYMBOLS = DEFAULT_SYMBOL_LIST.join(",");
 const FINNHUB_URL = "wss://ws.finnhub.io";
 
 const list = z.string().transform((s) =>

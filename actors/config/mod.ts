@@ -14,6 +14,7 @@ export {
   type Config,
   ConfigError,
   DEFAULT_INGEST_BUFFER_SECONDS,
+  DEFAULT_SYMBOL_LIST,
   describeFeed,
   type FeedSource,
   feedUrl,

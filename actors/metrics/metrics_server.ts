@@ -1,6 +1,6 @@
 /**
  * HTTP endpoints for Prometheus and orchestrators: `/metrics`, `/healthz`
- * and `/readyz`.
+ * and `/readyz`, plus any other routes mounted with a `fallback` handler.
  *
  * @module
  */
@@ -18,7 +18,15 @@ export interface MetricsServerOptions {
   isReady: () => boolean | Promise<boolean>;
   /** Aborting it stops the server, like {@linkcode MetricsServer.close}. */
   signal?: AbortSignal;
+  /**
+   * Answers every GET/HEAD path other than the three above (e.g. the market
+   * page); without it those paths get 404.
+   */
+  fallback?: RequestHandler;
 }
+
+/** A request handler that can be mounted on the metrics server. */
+export type RequestHandler = (req: Request) => Response | Promise<Response>;
 
 /** A running metrics server. */
 export interface MetricsServer {
@@ -51,6 +59,7 @@ export class MetricsServerError extends Error {
 export function metricsHandler(
   metrics: PipelineMetrics,
   isReady: () => boolean | Promise<boolean>,
+  fallback?: RequestHandler,
 ): (req: Request) => Promise<Response> {
   const text = (body: string, status = 200) =>
     new Response(body, {
@@ -80,7 +89,7 @@ export function metricsHandler(
         return ready ? text("ready\n") : text("not ready\n", 503);
       }
       default:
-        return text("not found\n", 404);
+        return fallback ? await fallback(req) : text("not found\n", 404);
     }
   };
 }
@@ -112,7 +121,7 @@ export function startMetricsServer(
       port,
       signal: options.signal,
       onListen: () => {},
-    }, metricsHandler(options.metrics, options.isReady));
+    }, metricsHandler(options.metrics, options.isReady, options.fallback));
   } catch (error) {
     throw new MetricsServerError(
       `cannot listen on ${hostname}:${port}`,

@@ -108,3 +108,22 @@ Deno.test("a taken port raises MetricsServerError", async () => {
     await first.close();
   }
 });
+
+Deno.test("a fallback handler answers every other GET path; the built-in paths stay", async () => {
+  const metrics = createPipelineMetrics();
+  const seen: string[] = [];
+  const handler = metricsHandler(metrics, () => true, (req) => {
+    seen.push(new URL(req.url).pathname);
+    return new Response("page", { status: 200 });
+  });
+  const page = await handler(new Request("http://x/"));
+  assert.equal(await page.text(), "page");
+  const api = await handler(new Request("http://x/api/candles?symbol=A"));
+  assert.equal(await api.text(), "page");
+  const h = await handler(new Request("http://x/healthz"));
+  assert.equal((await h.text()).trim(), "ok");
+  const post = await handler(new Request("http://x/", { method: "POST" }));
+  assert.equal(post.status, 405);
+  await post.body?.cancel();
+  assert.deepEqual(seen, ["/", "/api/candles"]);
+});

@@ -51,5 +51,6 @@ export {
   type MetricsServer,
   MetricsServerError,
   type MetricsServerOptions,
+  type RequestHandler,
   startMetricsServer,
 } from "./metrics_server.ts";

@@ -355,3 +355,34 @@ Deno.test("SymbolWindows refuses unusable options and timestamps", () => {
   assert.throws(() => w.add(trade(0, NaN)), InvalidWindowTradeError);
   assert.throws(() => w.add(trade(0, T0 + 0.5)), InvalidWindowTradeError);
 });
+
+Deno.test("SymbolWindows: one trade stamped a minute ahead does not close the live minute (finding 4 of issue 8)", () => {
+  const now = 1_700_000_010_000; // 10 s into the minute starting 1_700_000_000_000
+  const t = (timestamp: number, offset: number) => ({
+    price: 10,
+    volume: 1,
+    timestamp,
+    partition: 0,
+    offset,
+  });
+  const capped = new SymbolWindows({
+    symbol: "AAPL",
+    allowedLatenessMs: 5_000,
+    maxAheadMs: 10_000,
+  });
+  const uncapped = new SymbolWindows({
+    symbol: "AAPL",
+    allowedLatenessMs: 5_000,
+  });
+  for (const w of [capped, uncapped]) {
+    w.add(t(now - 1_000, 0), now);
+    w.add(t(now + 60_000, 1), now); // the outlier
+  }
+  // Without the cap the live minute is closed by the outlier's watermark and
+  // every later trade of it is late; with it they still count.
+  assert.equal(uncapped.add(t(now + 500, 2), now), "late");
+  assert.equal(capped.add(t(now + 500, 2), now), "accepted");
+  assert.deepEqual(capped.closeDue(Number.NEGATIVE_INFINITY), []);
+  const [live] = capped.provisional();
+  assert.equal(live.tradeCount, 2);
+});

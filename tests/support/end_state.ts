@@ -8,6 +8,7 @@
 import assert from "node:assert/strict";
 import type cassandra from "cassandra-driver";
 import type { Kafka } from "kafkajs";
+import type { SentTrade } from "../../actors/feed/server.ts";
 import { oracleCandles, type OracleTrade } from "./oracle.ts";
 import {
   type CandleRowRead,
@@ -106,8 +107,7 @@ export async function verifyEndState(options: {
       };
     });
     if (records.length === 0) return false;
-    from = Math.min(...records.map((r) => r.timestamp));
-    to = Math.max(...records.map((r) => r.timestamp));
+    [from, to] = extent(records.map((r) => r.timestamp));
     rows = await storedTrades(client, symbols, from, to);
     candles = await storedCandles(client, symbols, from - 60_000, to + 60_000);
     return true;
@@ -196,4 +196,40 @@ function sameCandle(
     c.close === want.close && c.volume === want.volume &&
     c.tradeCount === want.tradeCount &&
     c.vwap === want.vwap;
+}
+
+/** Smallest and largest of `values` (a spread of 100k values overflows the stack). */
+export function extent(values: Iterable<number>): [number, number] {
+  let min = Infinity;
+  let max = -Infinity;
+  for (const v of values) {
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  return [min, max];
+}
+
+/**
+ * Judges against the source: the trades stored for `symbols` are exactly
+ * the trades the feed sent, each once, compared by content.
+ */
+export async function assertStoredAreSent(
+  client: cassandra.Client,
+  symbols: string[],
+  sent: readonly SentTrade[],
+): Promise<void> {
+  const key = (s: string, t: number, p: number, v: number) =>
+    `${s}|${t}|${p}|${v}`;
+  const trades = sent as readonly {
+    s: string;
+    t: number;
+    p: number;
+    v: number;
+  }[];
+  const want = trades.map((f) => key(f.s, f.t, f.p, f.v)).sort();
+  const [from, to] = extent(trades.map((f) => f.t));
+  const rows = await storedTrades(client, symbols, from, to);
+  const got = rows.map((r) => key(r.symbol, r.ts, r.price, r.volume)).sort();
+  assert.equal(got.length, want.length, "as many rows as trades sent");
+  assert.deepEqual(got, want, "the stored trades are the trades sent");
 }

@@ -1,0 +1,115 @@
+/**
+ * A stalled member on the real Kafka and Cassandra: of two instances, one is
+ * frozen with SIGSTOP past the session time-out while its partitions move to
+ * the other, then resumed with its old state and writes still queued. Its
+ * late writes must change nothing: every candle of a closed minute is final
+ * and equals the oracle, and the stored trades are exactly those the feed
+ * sent.
+ */
+import assert from "node:assert/strict";
+import { startFeedServer } from "../actors/feed/mod.ts";
+import type { SentTrade } from "../actors/feed/server.ts";
+import { scrapeMetric, startApp } from "./support/app_process.ts";
+import { fastPastClock } from "./support/clocks.ts";
+import {
+  assertStoredAreSent,
+  createRunTopics,
+  pipelineEnv,
+  verifyEndState,
+} from "./support/end_state.ts";
+import {
+  deleteTopics,
+  eventually,
+  runId,
+  testCassandra,
+  testKafka,
+} from "./support/servers.ts";
+
+Deno.test({
+  name:
+    "stale member: SIGSTOP past the session time-out, partitions move, the resumed member's late writes change nothing",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const id = runId();
+    const symbols = [`SM${id}A`, `SM${id}B`, `SM${id}C`, `SM${id}D`];
+    const env = pipelineEnv(id, symbols);
+    const kafka = testKafka();
+    await createRunTopics(kafka, env);
+    const total = 12_000;
+    const sent: SentTrade[] = [];
+    const feed = await startFeedServer({
+      port: 0,
+      symbols,
+      ratePerSec: 400,
+      seed: 41,
+      maxTrades: total,
+      clock: fastPastClock(),
+      onTrades: (trades) => sent.push(...trades),
+    });
+    // The member to be frozen only consumes: it ingests from a feed of its
+    // own that has nothing to send, so a frozen ingest cannot blur the test.
+    const idle = `SM${id}IDLE`;
+    const quiet = await startFeedServer({
+      port: 0,
+      symbols: [idle],
+      maxTrades: 0,
+    });
+    const cassandra = await testCassandra();
+    const ingesting = await startApp({ ...env, FINNHUB_URL: feed.url });
+    const stalled = await startApp({
+      ...env,
+      FINNHUB_URL: quiet.url,
+      FINNHUB_SYMBOLS: idle,
+    });
+    try {
+      const consumed = (port: number) =>
+        scrapeMetric(port, "tickline_records_consumed_total");
+      assert.ok(
+        await eventually(
+          async () => (await consumed(stalled.metricsPort)) > 500,
+          60_000,
+        ),
+        "the member to be frozen owns partitions and consumes",
+      );
+      Deno.kill(stalled.pid, "SIGSTOP");
+      // Past the 10 s session time-out: its partitions move to the other.
+      await new Promise((r) => setTimeout(r, 16_000));
+      const before = await consumed(ingesting.metricsPort);
+      await new Promise((r) => setTimeout(r, 3_000));
+      assert.ok(
+        (await consumed(ingesting.metricsPort)) > before,
+        "the other member took the partitions over",
+      );
+      Deno.kill(stalled.pid, "SIGCONT");
+      await eventually(() => Promise.resolve(sent.length >= total), 90_000);
+      assert.equal(sent.length, total, "the feed sent every trade");
+      // Let the resumed member's stale writes land before judging.
+      await new Promise((r) => setTimeout(r, 5_000));
+      const state = await verifyEndState({
+        kafka,
+        cassandra,
+        env,
+        symbols,
+        expectedValid: total,
+      });
+      assert.ok(state.candles > 0);
+      // Judged against the source: exactly the trades the feed sent, each once.
+      await assertStoredAreSent(cassandra, symbols, sent);
+      assert.equal(await ingesting.stop(), 0);
+      assert.equal(await stalled.stop(), 0);
+    } finally {
+      try {
+        Deno.kill(stalled.pid, "SIGCONT");
+      } catch {
+        // gone
+      }
+      await stalled.kill();
+      await ingesting.kill();
+      await feed.close();
+      await quiet.close();
+      await cassandra.shutdown();
+      await deleteTopics(kafka, [env.TRADES_TOPIC, env.DLQ_TOPIC]);
+    }
+  },
+});
