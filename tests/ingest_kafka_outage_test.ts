@@ -7,7 +7,9 @@
  * - app B, with a buffer of a few seconds: sent = stored + dropped exactly,
  *   and the TradesDropped alert reaches a stand-in Slack through a real
  *   Prometheus and Alertmanager.
- * Neither app exits; /readyz fails during the outage.
+ * - app C, started while Kafka is down (it used to exit at once): it
+ *   subscribes, buffers, and every trade it was sent is stored once.
+ * No app exits; /readyz fails during the outage.
  *
  * @module
  */
@@ -22,6 +24,7 @@ import {
 import {
   createTopics,
   findSecrets,
+  launchApp,
   pipelineEnv,
   readiness,
   reconcileWhen,
@@ -53,6 +56,7 @@ Deno.test({
     });
     const envA = pipelineEnv(`${id}A`, [`KO${id}A1`, `KO${id}A2`]);
     const envB = pipelineEnv(`${id}B`, [`KO${id}B1`, `KO${id}B2`]);
+    const envC = pipelineEnv(`${id}C`, [`KO${id}C1`]);
     await createTopics(
       kafka,
       [
@@ -60,6 +64,8 @@ Deno.test({
         envA.DLQ_TOPIC,
         envB.TRADES_TOPIC,
         envB.DLQ_TOPIC,
+        envC.TRADES_TOPIC,
+        envC.DLQ_TOPIC,
       ].map((topic) => ({ topic, numPartitions: 3 })),
     );
     const cassandra = await testCassandra();
@@ -70,6 +76,7 @@ Deno.test({
       env: typeof envA,
       extra: Record<string, string>,
       token?: string,
+      waitReady = true,
     ) => {
       const symbols = env.FINNHUB_SYMBOLS.split(",");
       const ledger = new SentLedger();
@@ -81,14 +88,16 @@ Deno.test({
         startAfterSubscriptions: symbols.length,
         onTrades: ledger.record,
       });
-      const app = await startApp({
+      const appEnv = {
         ...env,
         KAFKA_BROKERS: brokers,
         INGEST_RATE_PER_SEC: String(RATE),
         LOG_LEVEL: "info",
         ...extra,
         FINNHUB_URL: token ? `${feed.url}/?token=${token}` : feed.url,
-      });
+      };
+      // Started during the outage it is never ready: do not wait for that.
+      const app = waitReady ? await startApp(appEnv) : launchApp(appEnv);
       let exited = false;
       app.exited.then(() => exited = true);
       return { symbols, ledger, feed, app, exited: () => exited };
@@ -103,10 +112,13 @@ Deno.test({
         new URL(slack.url).origin
       }/services/T000/B000/${webhookSecret}`,
     });
+    let c: Awaited<ReturnType<typeof run>> | undefined;
     try {
       await sleep(3000);
       await servers.kafka!.kill();
       const downAt = Date.now();
+      // C starts while Kafka is down (it used to exit at once) and buffers.
+      c = await run(envC, {}, undefined, false);
       await sleep(5000);
       assert.equal(await readiness(a.app.metricsPort), 503, "A not ready");
       assert.equal(await readiness(b.app.metricsPort), 503, "B not ready");
@@ -116,6 +128,7 @@ Deno.test({
       await sleep(5000);
       a.feed.setRate(0);
       b.feed.setRate(0);
+      c!.feed.setRate(0);
       await sleep(300);
       const firing = await slack.waitFor(
         (m) => slackTitle(m).startsWith("[FIRING] TradesDropped "),
@@ -141,6 +154,27 @@ Deno.test({
         (r) => r.missing.length === 0 || r.stored + r.missing.length === r.sent,
         180_000,
       );
+      const rc = await reconcileWhen(
+        cassandra,
+        c!.symbols,
+        c!.ledger,
+        (r) => r.missing.length === 0 && settled(r),
+        120_000,
+      );
+      const cm = async (name: string) =>
+        await scrapeMetric(c!.app.metricsPort, name);
+      const cStats = `produced ${await cm(
+        "tickline_trades_produced_total",
+      )}, consumed ${await cm(
+        "tickline_records_consumed_total",
+      )}, buffered ${await cm(
+        "tickline_ingest_buffer_trades",
+      )}, produce errors ${await cm(
+        "tickline_produce_errors_total",
+      )}`;
+      await Deno.writeTextFile("/tmp/outage_c.log", c!.app.output()).catch(
+        () => {},
+      );
       const dropA = await scrapeMetric(
         a.app.metricsPort,
         "tickline_trades_dropped_total",
@@ -156,9 +190,14 @@ Deno.test({
           `duplicated ${ra.duplicated}, dropped ${dropA}, produce errors ${errs}\n` +
           `  B (1 MB buffer): sent ${rb.sent}, stored ${rb.stored}, dropped ${dropB}, ` +
           `missing ${rb.missing.length}, duplicated ${rb.duplicated}\n` +
+          `  C (started during the outage): sent ${rc.sent}, stored ${rc.stored}, missing ${rc.missing.length}, ` +
+          `duplicated ${rc.duplicated} (${cStats})\n` +
           `  Slack: ${slackTitle(firing)}`,
       );
-      assert.ok(!a.exited() && !b.exited(), "neither app exited");
+      assert.ok(!a.exited() && !b.exited() && !c!.exited(), "no app exited");
+      assert.ok(rc.sent > 0, "C ingested during the outage");
+      assert.equal(rc.missing.length, 0);
+      assert.equal(rc.duplicated, 0);
       assert.equal(ra.missing.length, 0);
       assert.equal(ra.duplicated, 0);
       assert.equal(ra.unexpected, 0);
@@ -176,12 +215,15 @@ Deno.test({
       );
       assert.equal(await a.app.stop(), 0);
       assert.equal(await b.app.stop(), 0);
+      assert.equal(await c!.app.stop(), 0);
       assert.deepEqual(findSecrets([a.app.output()], [tokenA]), []);
     } finally {
       await a.app.kill();
       await b.app.kill();
+      await c?.app.kill();
       await a.feed.close();
       await b.feed.close();
+      await c?.feed.close();
       await stack.close();
       await slack.close();
       await cassandra.shutdown();
