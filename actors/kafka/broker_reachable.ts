@@ -23,7 +23,11 @@ export async function waitForBroker(
 ): Promise<void> {
   const addresses = brokers.map((b) => {
     const i = b.lastIndexOf(":");
-    return { host: b.slice(0, i), port: Number(b.slice(i + 1)) };
+    const port = i < 0 ? NaN : Number(b.slice(i + 1));
+    // kafkajs wants host:port; a bare host means Kafka's default port.
+    return Number.isInteger(port)
+      ? { host: b.slice(0, i), port }
+      : { host: b, port: 9092 };
   });
   await waitUntil(
     async () => {
