@@ -221,7 +221,7 @@ export class CassandraTradeStore implements TradeStore {
             candle.vwap,
             isFinal,
             now,
-            candleWriteTimestamp(candle.tradeCount, isFinal),
+            candleWriteTimestamp(candle.updates ?? candle.tradeCount, isFinal),
           ],
         }];
       }),

@@ -20,7 +20,7 @@ import type {
 } from "../../runtime/types.ts";
 import type { LogBatch, TradeSource } from "../kafka/trade_log.ts";
 import type { PipelineMetrics } from "../metrics/mod.ts";
-import { decodeTrade, toDeadLetter } from "../trade/mod.ts";
+import { decodeTrade, toDeadLetter, TradeDecodeError } from "../trade/mod.ts";
 import type { DeadLetter, LoggedTrade } from "../trade/types.ts";
 import { CommitGate, type SpanId } from "./commit_gate.ts";
 import {
@@ -239,7 +239,7 @@ class PartitionActor implements Actor<PartitionMsg> {
             offset: r.offset,
             value: r.value ? new TextDecoder().decode(r.value) : null,
           },
-          "not_an_object",
+          e instanceof TradeDecodeError ? e.reason : "not_an_object",
           `undecodable Kafka record: ${(e as Error).message}`,
           now,
         ));

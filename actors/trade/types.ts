@@ -92,4 +92,9 @@ export interface Candle {
   volume: number;
   tradeCount: number;
   vwap: number;
+  /**
+   * Trades and zero-volume updates the candle was built from. Not stored:
+   * it orders racing writes of the same row (see the candle store).
+   */
+  updates?: number;
 }

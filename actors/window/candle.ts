@@ -113,6 +113,8 @@ export class CandleAccumulator {
    * it adds nothing to `tradeCount`, volume or VWAP.
    */
   count = 0;
+  /** Everything added, zero-volume updates included. */
+  updates = 0;
   #first?: WindowTrade;
   #last?: WindowTrade;
   #high = -Infinity;
@@ -123,6 +125,7 @@ export class CandleAccumulator {
   /** Adds one trade. */
   add(t: WindowTrade): void {
     if (t.volume !== 0) this.count++;
+    this.updates++;
     if (this.#first === undefined || compareWindowTrades(t, this.#first) < 0) {
       this.#first = t;
     }
@@ -153,6 +156,7 @@ export class CandleAccumulator {
       volume,
       tradeCount: this.count,
       vwap: volume === 0 ? close : this.#notional.value() / volume,
+      updates: this.updates,
     };
   }
 }

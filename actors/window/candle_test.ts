@@ -73,6 +73,7 @@ Deno.test("computeCandle: OHLC from canonical order, not arrival order", () => {
     volume: 5,
     tradeCount: 4,
     vwap: (98 + 99 * 2 + 105 + 101) / 5,
+    updates: 4,
   });
   // The caller's array is not reordered.
   assert.equal(trades[0].offset, 4);

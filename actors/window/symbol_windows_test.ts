@@ -57,6 +57,7 @@ function bruteCandle(
     // Zero-volume price updates are not trades (issue 9).
     tradeCount: sorted.filter((t) => t.volume !== 0).length,
     vwap: volume === 0 ? close : notional / volume,
+    updates: sorted.length,
   };
 }
 
