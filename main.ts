@@ -20,6 +20,7 @@ import type { LoggedTrade } from "./actors/trade/types.ts";
 import { startFeedServer } from "./actors/feed/mod.ts";
 import {
   createKafka,
+  KafkaIngestLeases,
   KafkaTradeProducer,
   KafkaTradeSource,
 } from "./actors/kafka/mod.ts";
@@ -35,6 +36,7 @@ import {
   type ConsumerStatus,
   ingestProps,
   type IngestStatus,
+  leaseProps,
   spawnWriters,
 } from "./actors/pipeline/mod.ts";
 import { createMarketWeb } from "./actors/web/mod.ts";
@@ -140,6 +142,7 @@ export async function startApp(
       description: describeFeed(config.feed),
       scrub: (text) => scrubber.scrub(text),
       symbols: config.symbols,
+      ownership: config.ingestOwnership,
       producer,
       metrics,
       allowZeroVolume: config.allowZeroVolume,
@@ -154,13 +157,33 @@ export async function startApp(
       dlqMaxRawChars: config.dlqMaxRawChars,
     }),
   );
-  // ---- end of the ingest start; below: storage and the consumer side ----
-
   const kafka = createKafka({
     brokers: config.kafkaBrokers,
     clientId: config.kafkaClientId,
     logger,
   });
+  if (config.ingestOwnership === "leases") {
+    // Several instances: each ingests only the symbols of the shards the
+    // lease group gives it, so no trade is ingested twice.
+    await system.spawn(
+      "leases",
+      leaseProps({
+        leases: new KafkaIngestLeases(kafka, {
+          groupId: `${config.kafkaGroupId}-ingest`,
+          topic: config.ingestLeaseTopic,
+          shards: config.ingestShards,
+          sessionTimeoutMs: config.ingestSessionTimeoutMs,
+          now: () => clock.now(),
+        }),
+        ingest,
+        symbols: config.symbols,
+        shards: config.ingestShards,
+        sessionTimeoutMs: config.ingestSessionTimeoutMs,
+      }),
+    );
+  }
+  // ---- end of the ingest start; below: storage and the consumer side ----
+
   const storeEvents = observeStoreEvents(metrics);
   // Does not wait for Cassandra: writers wait out an outage, start-up included.
   const cassandraStore = CassandraTradeStore.open({

@@ -24,6 +24,12 @@ export interface Config {
   kafkaGroupId: string;
   /** A member silent this long loses its partitions to the others. */
   kafkaSessionTimeoutMs: number;
+  /** `all`: ingest every symbol (one instance); `leases`: only symbols whose ingest lease this instance holds. */
+  ingestOwnership: "all" | "leases";
+  ingestLeaseTopic: string;
+  /** Partitions of the lease topic: the units ingest ownership moves in. */
+  ingestShards: number;
+  ingestSessionTimeoutMs: number;
   tradesTopic: string;
   dlqTopic: string;
   cassandraContactPoints: string[];
@@ -148,6 +154,22 @@ const SPECS = {
     schema: int(6_000, 300_000),
     fallback: "30000",
     example: "30000",
+  },
+  INGEST_OWNERSHIP: {
+    schema: z.enum(["all", "leases"], { error: "must be all or leases" }),
+    fallback: "all",
+    example: "leases",
+  },
+  INGEST_LEASE_TOPIC: {
+    schema: z.string().min(1),
+    fallback: "trades.ingest-leases",
+    example: "trades.ingest-leases",
+  },
+  INGEST_SHARDS: { schema: int(1, 1024), fallback: "16", example: "16" },
+  INGEST_SESSION_TIMEOUT_MS: {
+    schema: int(6_000, 300_000),
+    fallback: "10000",
+    example: "10000",
   },
   KAFKA_CLIENT_ID: {
     schema: z.string().min(1),
@@ -334,6 +356,10 @@ export function loadConfig(
     kafkaClientId: must("KAFKA_CLIENT_ID") as string,
     kafkaGroupId: must("KAFKA_GROUP_ID") as string,
     kafkaSessionTimeoutMs: must("KAFKA_SESSION_TIMEOUT_MS") as number,
+    ingestOwnership: must("INGEST_OWNERSHIP") as Config["ingestOwnership"],
+    ingestLeaseTopic: must("INGEST_LEASE_TOPIC") as string,
+    ingestShards: must("INGEST_SHARDS") as number,
+    ingestSessionTimeoutMs: must("INGEST_SESSION_TIMEOUT_MS") as number,
     tradesTopic: must("TRADES_TOPIC") as string,
     dlqTopic: must("DLQ_TOPIC") as string,
     cassandraContactPoints: must("CASSANDRA_CONTACT_POINTS") as string[],

@@ -35,3 +35,8 @@ export {
   tradeRecord,
 } from "./kafka_trade_producer.ts";
 export { kafkaLogLevel } from "./kafka_log.ts";
+export {
+  type IngestLeaseSettings,
+  KafkaIngestLeases,
+  type LeaseListener,
+} from "./ingest_leases.ts";

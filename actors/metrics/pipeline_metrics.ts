@@ -222,6 +222,12 @@ export interface PipelineMetrics {
   dlqQueueBytes: Gauge;
   /** 1 while the last trade produce succeeded and none is overdue, else 0. */
   kafkaProducerHealthy: Gauge;
+  /** Symbols this instance ingests now (all of them without leases). */
+  ingestOwnedSymbols: Gauge;
+  /** Per rebalance: seconds from giving shards up to holding the new ones. */
+  ingestHandoverSeconds: Histogram;
+  /** Trades that arrived for a symbol this instance does not hold a lease on (another instance ingests them). */
+  tradesNotOwned: Counter;
   consumerLag: Gauge<"partition">;
   recordsConsumed: Counter<"partition">;
   candlesEmitted: Counter<"state">;
@@ -372,6 +378,19 @@ export function createPipelineMetrics(
     feedFramesDropped: counter(
       "feed_frames_dropped_total",
       "Feed frames lost in the ingest mailbox before they were read.",
+    ),
+    ingestOwnedSymbols: gauge(
+      "ingest_owned_symbols",
+      "Symbols this instance ingests now.",
+    ),
+    ingestHandoverSeconds: histogram(
+      "ingest_handover_seconds",
+      "Per rebalance of the ingest leases: seconds from giving shards up to holding the new ones.",
+      [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30],
+    ),
+    tradesNotOwned: counter(
+      "trades_not_owned_total",
+      "Trades received for a symbol another instance holds the ingest lease of; not produced.",
     ),
     ingestBufferBytes: gauge(
       "ingest_buffer_bytes",

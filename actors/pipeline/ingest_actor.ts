@@ -1,5 +1,6 @@
 /**
- * The ingest actor: a Finnhub WebSocket client that subscribes every symbol,
+ * The ingest actor: a Finnhub WebSocket client that subscribes every symbol
+ * it owns (all of them, or those whose ingest lease this instance holds),
  * validates and enriches trades, produces them to Kafka and sends every bad
  * input to the dead-letter topic. It reconnects with exponential back-off and
  * jitter when the connection drops or falls silent past a watchdog.
@@ -54,6 +55,9 @@ export type IngestMsg =
   | { type: "overdue"; attempt: number }
   | { type: "dlqPump" }
   | { type: "dlqSent"; attempt: number; error?: string }
+  | { type: "own"; symbols: string[] }
+  | { type: "lease"; until: number }
+  | { type: "leaseCheck" }
   | { type: "status" };
 
 /** The answer to `{type: "status"}`. */
@@ -69,6 +73,8 @@ export interface IngestStatus {
   lastDropAt?: number;
   /** Dead letters waiting for Kafka. */
   letters: number;
+  /** Symbols ingested now. */
+  owned: number;
 }
 
 /** What the ingest actor needs. */
@@ -80,6 +86,12 @@ export interface IngestDeps {
   /** Applied to every text that leaves the actor: logs and dead letters. */
   scrub: (text: string) => string;
   symbols: string[];
+  /**
+   * `"all"`: this instance ingests every symbol (one instance). `"leases"`:
+   * only those it is told to own (`own` messages) while its lease holds
+   * (`lease` messages), so several instances never ingest a symbol twice.
+   */
+  ownership?: "all" | "leases";
   producer: RecordProducer;
   metrics: PipelineMetrics;
   allowZeroVolume: boolean;
@@ -102,6 +114,13 @@ export interface IngestDeps {
   dlqMaxRawChars: number;
   random?: () => number;
 }
+
+/**
+ * How long after giving a symbol up its trades are still ingested; shorter
+ * than the lease actor's handover grace, so the next owner is not yet
+ * subscribed.
+ */
+export const RELEASE_TAIL_MS = 100;
 
 /** Tries of one dead-letter chunk before it is dropped. */
 const DLQ_TRIES = 3;
@@ -160,6 +179,13 @@ class IngestActor implements Actor<IngestMsg> {
   private readonly trades: ByteQueue<EncodedRecord>;
   private readonly letters: ByteQueue<EncodedRecord>;
   private readonly symbols: Set<string>;
+  private readonly owned: Set<string>;
+  /** Frames received after this (UNIX ms) may have reached another owner too. */
+  private leaseUntil: number;
+  /** When every symbol was given up, for the handover metric. */
+  private releasedAt?: number;
+  /** Symbols given up lately, and when: their last frames are still ours. */
+  private readonly released = new Map<string, number>();
   /** Id of the trade send in flight (0: none); stale results are ignored. */
   private sendAttempt = 0;
   /** The result of the trade send in flight, also told to self when it settles. */
@@ -185,12 +211,19 @@ class IngestActor implements Actor<IngestMsg> {
     this.trades = new ByteQueue(deps.bufferBytes);
     this.letters = new ByteQueue(deps.dlqBufferBytes);
     this.symbols = new Set(deps.symbols);
+    const leases = deps.ownership === "leases";
+    this.owned = new Set(leases ? [] : deps.symbols);
+    this.leaseUntil = leases ? -Infinity : Infinity;
+    deps.metrics.ingestOwnedSymbols.set(this.owned.size);
     deps.metrics.ingestBufferCapacityBytes.set(deps.bufferBytes);
     deps.metrics.kafkaProducerHealthy.set(1);
   }
 
   preStart(): void {
     this.connect();
+    if (this.deps.ownership === "leases") {
+      this.ctx.timers.startPeriodic("lease", { type: "leaseCheck" }, 250);
+    }
     this.ctx.timers.startPeriodic(
       "watchdog",
       { type: "watchdog" },
@@ -207,13 +240,16 @@ class IngestActor implements Actor<IngestMsg> {
         this.connected = true;
         this.lastSeen = this.ctx.clock.now();
         this.deps.metrics.feedConnected.set(1);
-        for (const symbol of this.deps.symbols) {
-          this.ws?.send(JSON.stringify({ type: "subscribe", symbol }));
-        }
+        for (const symbol of this.owned) this.subscription("subscribe", symbol);
         this.ctx.log.info("feed connected; subscribed", {
           feed: this.deps.description,
-          symbols: this.deps.symbols.length,
+          symbols: this.owned.size,
         });
+        return;
+      case "own":
+        return this.own(msg.symbols);
+      case "lease":
+        this.leaseUntil = Math.max(this.leaseUntil, msg.until);
         return;
       case "frame":
         this.gate.release(msg.bytes);
@@ -223,6 +259,14 @@ class IngestActor implements Actor<IngestMsg> {
       case "closed":
         if (msg.conn !== this.conn) return;
         return this.onClosed(msg.detail);
+      case "leaseCheck":
+        if (this.owned.size > 0 && this.ctx.clock.now() > this.leaseUntil) {
+          // Not renewed in time (Kafka unreachable, or this process was
+          // frozen): another instance may own these symbols by now.
+          this.ctx.log.warn("ingest lease lapsed; giving every symbol up");
+          this.own([]);
+        }
+        return;
       case "watchdog": {
         const silentFor = this.ctx.clock.now() - this.lastSeen;
         if (this.ws && silentFor > this.deps.watchdogMs) {
@@ -259,6 +303,7 @@ class IngestActor implements Actor<IngestMsg> {
           kafkaHealthy: this.kafkaHealthy,
           lastDropAt: this.lastDropAt,
           letters: this.letters.length,
+          owned: this.owned.size,
         };
     }
   }
@@ -506,9 +551,12 @@ class IngestActor implements Actor<IngestMsg> {
         );
         continue;
       }
-      if (this.symbols.has(result.trade.symbol)) {
-        metrics.tradesBySymbol.inc({ symbol: result.trade.symbol });
+      if (!this.mayIngest(result.trade.symbol, msg.at)) {
+        // Another instance holds this symbol's lease (or may, by now).
+        metrics.tradesNotOwned.inc();
+        continue;
       }
+      metrics.tradesBySymbol.inc({ symbol: result.trade.symbol });
       droppedNow += this.trades.push(record).length;
     }
     if (droppedNow > 0) {
@@ -521,6 +569,54 @@ class IngestActor implements Actor<IngestMsg> {
     }
     this.pump();
     this.dlqPump();
+  }
+
+  /**
+   * True for a trade of an owned symbol, or of one given up less than
+   * `RELEASE_TAIL_MS` before it arrived: the feed sends on until it reads the
+   * unsubscribe, and the next owner subscribes only `handover grace` after
+   * its assignment, so those last frames reached this instance alone.
+   */
+  private mayIngest(symbol: string, at: number): boolean {
+    if (at > this.leaseUntil) return false;
+    if (this.owned.has(symbol)) return true;
+    const releasedAt = this.released.get(symbol);
+    return releasedAt !== undefined && at - releasedAt < RELEASE_TAIL_MS;
+  }
+
+  /** Subscribes what is newly owned and unsubscribes what is not owned any more. */
+  private own(symbols: string[]): void {
+    const next = new Set(symbols.filter((s) => this.symbols.has(s)));
+    const had = this.owned.size > 0;
+    // Give up first: the next owner may subscribe as soon as we have.
+    for (const s of [...this.owned]) {
+      if (next.has(s)) continue;
+      this.owned.delete(s);
+      this.released.set(s, this.ctx.clock.now());
+      this.subscription("unsubscribe", s);
+    }
+    for (const s of next) {
+      if (this.owned.has(s)) continue;
+      this.owned.add(s);
+      this.released.delete(s);
+      this.subscription("subscribe", s);
+    }
+    const now = this.ctx.clock.now();
+    if (this.owned.size === 0) {
+      if (had) this.releasedAt ??= now;
+    } else if (this.releasedAt !== undefined) {
+      this.deps.metrics.ingestHandoverSeconds.observe(
+        (now - this.releasedAt) / 1000,
+      );
+      this.releasedAt = undefined;
+    }
+    this.deps.metrics.ingestOwnedSymbols.set(this.owned.size);
+    this.ctx.log.info("ingest symbols owned", { symbols: this.owned.size });
+  }
+
+  private subscription(type: "subscribe" | "unsubscribe", symbol: string) {
+    if (!this.connected || this.ws?.readyState !== WebSocket.OPEN) return;
+    this.ws.send(JSON.stringify({ type, symbol }));
   }
 
   /** Queues a dead letter for `raw` (bounded, scrubbed) and counts the reject. */

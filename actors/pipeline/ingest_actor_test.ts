@@ -547,3 +547,31 @@ Deno.test("ingest: frames of an older connection still queued are read, not igno
     },
   );
 });
+
+Deno.test("ingest with leases: subscribes only what it owns while the lease holds, and gives it up", async () => {
+  const symbols = ["AAPL", "MSFT"];
+  await withIngest(
+    {
+      feed: { symbols, ratePerSec: 2_000, batchIntervalMs: 10, seed: 3 },
+      tuning: { ownership: "leases" },
+    },
+    async (f) => {
+      await until(async () => (await status(f.ingest)).connected, "connected");
+      await new Promise((r) => setTimeout(r, 200));
+      assert.equal(f.feed.stats().subscriptions, 0, "nothing owned yet");
+      await f.ingest.tell({ type: "lease", until: Date.now() + 1_500 });
+      await f.ingest.tell({ type: "own", symbols: ["AAPL"] });
+      await until(() => f.producer.trades.length > 50, "AAPL trades");
+      assert.equal(f.feed.stats().subscriptions, 1);
+      assert.ok(f.producer.trades.every((t) => t.symbol === "AAPL"));
+      // Not renewed: the lease lapses, everything is given up, nothing more is produced.
+      await until(async () => (await status(f.ingest)).owned === 0, "lapse");
+      await new Promise((r) => setTimeout(r, 200));
+      const produced = f.producer.trades.length;
+      await new Promise((r) => setTimeout(r, 300));
+      assert.equal(f.producer.trades.length, produced, "no trade after lapse");
+      assert.equal((await status(f.ingest)).owned, 0);
+      assert.equal(f.feed.stats().subscriptions, 0);
+    },
+  );
+});

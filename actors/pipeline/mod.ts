@@ -21,6 +21,13 @@ export {
   ingestProps,
   type IngestStatus,
 } from "./ingest_actor.ts";
+export {
+  type LeaseDeps,
+  type LeaseMsg,
+  leaseProps,
+  type Leases,
+} from "./lease_actor.ts";
+export { ownedSymbols, shardOf } from "./symbol_shards.ts";
 export { CommitGate, type Rebuild, type SpanId } from "./commit_gate.ts";
 export {
   type BatchMsg,
