@@ -1,13 +1,4 @@
 import assert from "node:assert/strict";
-import { Buffer } from "node:buffer";
-import {
-  AssignerProtocol,
-  type Cluster,
-  Kafka,
-  logLevel,
-  PartitionAssigners,
-  Partitioners,
-} from "kafkajs";
 import { DEFAULT_SYMBOL_LIST } from "../../actors/config/mod.ts";
 import {
   DEFAULT_INGEST_LEASE_TOPIC,
@@ -16,57 +7,11 @@ import {
   loadInfraConfig,
 } from "./config.ts";
 import { pipelineTopics } from "./kafka.ts";
-
-/** Partition of each symbol as the producer picks it (kafkajs's default, Java's murmur2). */
-function partitionsOf(symbols: readonly string[], count: number): number[] {
-  const partitioner = Partitioners.DefaultPartitioner();
-  const partitionMetadata = Array.from({ length: count }, (_, partitionId) => ({
-    partitionId,
-    partitionErrorCode: 0,
-    leader: 0,
-    replicas: [0],
-    isr: [0],
-  }));
-  return symbols.map((key) =>
-    partitioner({
-      topic: "trades",
-      partitionMetadata,
-      message: { key, value: "" },
-    })
-  );
-}
-
-/** Symbols per instance when `instances` members share `count` partitions with kafkajs's round-robin assigner. */
-async function symbolsPerInstance(
-  partitions: number[],
-  count: number,
-  instances: number,
-): Promise<number[]> {
-  const cluster = {
-    findTopicPartitionMetadata: () =>
-      Array.from({ length: count }, (_, partitionId) => ({ partitionId })),
-  } as unknown as Cluster;
-  const assigner = PartitionAssigners.roundRobin({
-    cluster,
-    groupId: "spread",
-    logger: new Kafka({ brokers: [], logLevel: logLevel.NOTHING }).logger(),
-  });
-  const members = Array.from({ length: instances }, (_, i) => ({
-    memberId: `member-${i}`,
-    memberMetadata: Buffer.alloc(0),
-  }));
-  const result = await assigner.assign({ members, topics: ["trades"] });
-  const counts = members.map(({ memberId }) => {
-    const entry = result.find((r) => r.memberId === memberId);
-    if (entry === undefined) return 0;
-    const decoded = AssignerProtocol.MemberAssignment.decode(
-      entry.memberAssignment,
-    );
-    const owned = new Set(decoded?.assignment.trades ?? []);
-    return partitions.filter((p) => owned.has(p)).length;
-  });
-  return counts;
-}
+import {
+  assignRoundRobin,
+  partitionsOf,
+  symbolsPerInstance,
+} from "./spread.ts";
 
 Deno.test("pipelineTopics creates trades, its DLQ and the ingest lease topic", () => {
   const defaults = pipelineTopics(loadInfraConfig({}));
@@ -118,9 +63,12 @@ Deno.test("the default partition count spreads the default symbols: at most 2 on
 
 Deno.test("with the default partition count 2 and 3 instances each get a share of the default symbols", async () => {
   const count = loadInfraConfig({}).tradesPartitions;
-  const partitions = partitionsOf(DEFAULT_SYMBOL_LIST, count);
   for (const instances of [2, 3]) {
-    const shares = await symbolsPerInstance(partitions, count, instances);
+    const shares = await symbolsPerInstance(
+      DEFAULT_SYMBOL_LIST,
+      count,
+      instances,
+    );
     assert.equal(shares.reduce((a, b) => a + b, 0), DEFAULT_SYMBOL_LIST.length);
     assert.ok(
       Math.min(...shares) >= 1 &&
@@ -128,6 +76,14 @@ Deno.test("with the default partition count 2 and 3 instances each get a share o
       `${instances} instances: symbols per instance ${shares.join("-")}`,
     );
   }
+});
+
+Deno.test("round-robin assignment deals partitions out in turn, members in id order", async () => {
+  assert.deepEqual(await assignRoundRobin(5, 2), [[0, 2, 4], [1, 3]]);
+  assert.deepEqual(await assignRoundRobin(2, 3), [[0], [1], []]);
+  // Ids are zero-padded: member 10 sorts after member 2, as real ids are compared.
+  const twelve = await assignRoundRobin(12, 12);
+  assert.deepEqual(twelve.map((p) => p[0]), [...Array(12).keys()]);
 });
 
 Deno.test("the old default of 3 partitions fails the spread check (so the check can fail)", () => {
