@@ -9,8 +9,10 @@ import {
   ConfigError,
   describeFeed,
   feedUrl,
+  listenWithFallback,
   loadConfig,
   SecretScrubber,
+  startOrJoinFeed,
 } from "./actors/config/mod.ts";
 import {
   CassandraTradeStore,
@@ -102,21 +104,39 @@ export async function startApp(
       keyspace: config.cassandraKeyspace,
     },
   });
-  const server = startMetricsServer({
-    hostname: config.metricsHost,
+  // A second instance on the host: a free metrics port unless METRICS_PORT
+  // was set, and the first instance's simulated feed (actors/config/ports.ts).
+  const server = listenWithFallback({
     port: config.metricsPort,
-    metrics,
-    isReady: () => readiness(),
-    fallback: web.handle,
+    fallback: config.metricsPortFallback,
+    listen: (port) =>
+      startMetricsServer({
+        hostname: config.metricsHost,
+        port,
+        metrics,
+        isReady: () => readiness(),
+        fallback: web.handle,
+      }),
+    onFallback: (taken) =>
+      logger.warn("metrics port taken (another instance?); using a free one", {
+        taken,
+      }),
   });
-  const feed = config.feed.kind === "simulated"
-    ? await startFeedServer({
-      port: config.feed.port,
-      symbols: config.symbols,
-      ratePerSec: config.feed.rate,
-      seed: config.feed.seed,
-    })
+  const sim = config.feed;
+  const feed = sim.kind === "simulated"
+    ? await startOrJoinFeed(sim.port, () =>
+      startFeedServer({
+        port: sim.port,
+        symbols: config.symbols,
+        ratePerSec: sim.rate,
+        seed: sim.seed,
+      }))
     : undefined;
+  if (feed?.kind === "joined") {
+    logger.info("joined the simulated feed another process runs", {
+      url: `ws://127.0.0.1:${feed.port}`,
+    });
+  }
   // Connects on its first send: a start while Kafka is down buffers trades.
   const producer = KafkaTradeProducer.create({
     brokers: config.kafkaBrokers,
@@ -281,7 +301,7 @@ export async function startApp(
         producer.close(),
         store.close(),
         server.close(),
-        feed?.close(),
+        feed?.kind === "started" ? feed.server.close() : undefined,
       ]);
     })();
   const terminated = system.whenTerminated.then(async (result) => {

@@ -5,6 +5,11 @@
  * Queries use fixed `[1m]` windows rather than `$__rate_interval` so they
  * run unchanged against Prometheus in tests.
  *
+ * Several instances may run (README, "Running several instances"): every
+ * panel aggregates across them (`sum` of rates, `max` of lag and depth, `min`
+ * of readiness), except where the split by `instance` is the point: the
+ * instances stat, the work per instance, restarts and memory per instance.
+ *
  * @module
  */
 
@@ -49,7 +54,7 @@ function upDownStat(
     }])
     .noValue("no data")
     .height(4)
-    .span(6);
+    .span(4);
 }
 
 /**
@@ -74,13 +79,42 @@ export function pipelineDashboard(): dashboard.Dashboard {
     )
     .withPanel(
       upDownStat(
-        "Feed connection",
+        "Feed connection (any instance)",
         "max(tickline_feed_connected)",
         "Connected",
         "Disconnected",
       ),
     )
-    .withPanel(upDownStat("Ready", "max(tickline_ready)", "Ready", "Not ready"))
+    .withPanel(
+      upDownStat(
+        "Ready (every instance)",
+        "min(tickline_ready)",
+        "Ready",
+        "Not ready",
+      ),
+    )
+    .withPanel(
+      new stat.PanelBuilder()
+        .title("Instances")
+        .description(
+          "Instances scraped, how many are ready, and how many hold a feed connection.",
+        )
+        .datasource({ ...PROMETHEUS_DATASOURCE })
+        .withTarget(promQuery("A", "count(tickline_ready)", "running"))
+        .withTarget(promQuery("B", "sum(tickline_ready)", "ready"))
+        .withTarget(
+          promQuery("C", "sum(tickline_feed_connected)", "on the feed"),
+        )
+        .reduceOptions(
+          new common.ReduceDataOptionsBuilder().calcs(["lastNotNull"]).values(
+            false,
+          ),
+        )
+        .graphMode(common.BigValueGraphMode.None)
+        .noValue("0")
+        .height(4)
+        .span(4),
+    )
     .withPanel(
       new stat.PanelBuilder()
         .title("Seconds since last feed message")
@@ -95,7 +129,7 @@ export function pipelineDashboard(): dashboard.Dashboard {
         .unit("s")
         .decimals(1)
         .height(4)
-        .span(6),
+        .span(4),
     )
     .withPanel(
       new stat.PanelBuilder()
@@ -103,7 +137,17 @@ export function pipelineDashboard(): dashboard.Dashboard {
         .datasource({ ...PROMETHEUS_DATASOURCE })
         .withTarget(promQuery("A", "count(up == 0) or vector(0)", "down"))
         .height(4)
-        .span(6),
+        .span(4),
+    )
+    .withPanel(
+      new stat.PanelBuilder()
+        .title("Most consumer lag (records)")
+        .datasource({ ...PROMETHEUS_DATASOURCE })
+        .withTarget(
+          promQuery("A", "max(tickline_consumer_lag_records)", "lag"),
+        )
+        .height(4)
+        .span(4),
     )
     .withPanel(
       promTimeseries("Ingest and reject rate", "ops", [
@@ -162,6 +206,20 @@ export function pipelineDashboard(): dashboard.Dashboard {
       ]),
     )
     .withPanel(
+      // Per instance on purpose: shows how the symbols (ingest) and the
+      // partitions (consume) are spread, and each rebalance moving them.
+      promTimeseries("Work per instance", "ops", [
+        [
+          "sum by (instance) (rate(tickline_trades_received_total[1m]))",
+          "ingest {{instance}}",
+        ],
+        [
+          "sum by (instance) (rate(tickline_records_consumed_total[1m]))",
+          "consume {{instance}}",
+        ],
+      ]),
+    )
+    .withPanel(
       promTimeseries("End-to-end latency (ingest to durable write)", "s", [
         [quantile(0.5, "tickline_e2e_latency_seconds"), "p50"],
         [quantile(0.95, "tickline_e2e_latency_seconds"), "p95"],
@@ -213,6 +271,10 @@ export function pipelineDashboard(): dashboard.Dashboard {
           "sum(increase(tickline_actor_dead_letters_total[5m]))",
           "dead letters",
         ],
+        [
+          "sum by (instance) (increase(tickline_actor_restarts_total[5m])) > 0",
+          "restarts on {{instance}}",
+        ],
       ]),
     )
     .withPanel(
@@ -234,7 +296,14 @@ export function pipelineDashboard(): dashboard.Dashboard {
     )
     .withPanel(
       promTimeseries("Process memory", "bytes", [
-        ["max by (type) (tickline_process_memory_bytes)", "{{type}}"],
+        [
+          "max by (type) (tickline_process_memory_bytes)",
+          "{{type}} (largest instance)",
+        ],
+        [
+          'max by (instance) (tickline_process_memory_bytes{type="rss"})',
+          "rss {{instance}}",
+        ],
       ]),
     )
     .withPanel(

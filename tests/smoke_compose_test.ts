@@ -3,7 +3,9 @@
  * `docker compose config`; this project's machines have only the docker CLI
  * (no plugin, no engine), so the structure is also checked here: pinned
  * images, healthchecks, valid depends_on targets, loopback-only unique ports,
- * declared volumes and secrets, and every `${VAR}` documented in .env.example.
+ * declared volumes and secrets, every `${VAR}` documented in .env.example,
+ * and what `--scale app=3` needs (no fixed app host port, a shared feed
+ * service, restart policies, Prometheus DNS discovery of the replicas).
  *
  * @module
  */
@@ -14,6 +16,7 @@ import { fileURLToPath } from "node:url";
 const repo = (path: string) =>
   fileURLToPath(new URL(`../${path}`, import.meta.url));
 const COMPOSE = repo("compose.yaml");
+const PROMETHEUS_COMPOSE = repo("infra/prometheus/prometheus.compose.yml");
 
 // deno-lint-ignore no-explicit-any
 type Yaml = any;
@@ -51,6 +54,7 @@ async function loadYaml(path: string): Promise<Yaml | undefined> {
 const hasComposePlugin =
   (await run("docker", ["compose", "version"])).code === 0;
 const compose: Yaml = await loadYaml(COMPOSE);
+const prometheusCompose: Yaml = await loadYaml(PROMETHEUS_COMPOSE);
 const envExample = await Deno.readTextFile(repo(".env.example"));
 const documentedVars = new Set(
   [...envExample.matchAll(/^([A-Z_][A-Z0-9_]*)=/gm)].map((m) => m[1]),
@@ -88,6 +92,7 @@ Deno.test({
       "prometheus",
       "alertmanager",
       "grafana",
+      "feed",
       "app",
     ];
     const jobs = ["jmx-agent", "kafka-topics", "cassandra-schema"];
@@ -137,6 +142,13 @@ Deno.test({
     for (const name of jobs) {
       assert.equal(services[name].restart, "no", `${name} is a one-shot job`);
     }
+    for (const name of servers) {
+      assert.equal(
+        services[name].restart,
+        "unless-stopped",
+        `${name} is long-running: restart: unless-stopped`,
+      );
+    }
     assert.equal(services.app.image, "denoland/deno:2.9.6");
     assert.equal(services.app.environment.KAFKA_BROKERS, "kafka:9092");
     assert.equal(
@@ -162,12 +174,22 @@ Deno.test({
     const hostPorts: number[] = [];
     for (const [name, service] of Object.entries<Yaml>(compose.services)) {
       for (const mapping of service.ports ?? []) {
-        const match = /^127\.0\.0\.1:(\d+):(\d+)$/.exec(String(mapping));
+        const match = /^127\.0\.0\.1:(\d*):(\d+)$/.exec(String(mapping));
         assert.ok(
           match,
-          `${name}: port ${mapping} must be published as 127.0.0.1:HOST:CONTAINER`,
+          `${name}: port ${mapping} must be published as 127.0.0.1:HOST:CONTAINER or 127.0.0.1::CONTAINER`,
         );
-        hostPorts.push(Number(match[1]));
+        // A replicated service may only take a host port Docker picks per replica.
+        if (name === "app") {
+          assert.equal(match[1], "", `app: ${mapping} would clash on --scale`);
+        } else {
+          assert.notEqual(
+            match[1],
+            "",
+            `${name}: ${mapping} needs a host port`,
+          );
+          hostPorts.push(Number(match[1]));
+        }
       }
     }
     assert.deepEqual(hostPorts.sort(), [
@@ -178,8 +200,53 @@ Deno.test({
       9090,
       9092,
       9093,
-      9464,
     ]);
+  },
+});
+
+Deno.test({
+  name:
+    "smoke compose: --scale app=N works: a shared feed service, and Prometheus discovers every replica",
+  ignore: compose === undefined || prometheusCompose === undefined,
+  fn() {
+    const { app, feed } = compose.services;
+    assert.equal(feed.image, app.image, "the feed runs from the app's image");
+    assert.deepEqual(feed.command, ["deno", "task", "feed"]);
+    assert.equal(feed.environment.FEED_HOST, "0.0.0.0");
+    assert.equal(String(feed.environment.FEED_PORT), "8765");
+    assert.deepEqual(feed.expose, ["8765"]);
+    assert.equal(feed.ports, undefined, "the feed is for the network only");
+    assert.equal(
+      app.environment.FINNHUB_URL,
+      "${FINNHUB_URL:-ws://feed:8765}",
+    );
+    assert.equal(app.depends_on.feed.condition, "service_healthy");
+    assert.equal(String(app.environment.METRICS_PORT), "9464");
+    assert.deepEqual(app.expose, ["9464"]);
+    assert.equal(app.container_name, undefined, "a fixed name cannot scale");
+    const tickline = prometheusCompose.scrape_configs.find((job: Yaml) =>
+      job.job_name === "tickline"
+    );
+    assert.ok(tickline, "prometheus.compose.yml has the tickline job");
+    assert.equal(
+      tickline.static_configs,
+      undefined,
+      "one static target only reaches one replica",
+    );
+    assert.equal(tickline.dns_sd_configs.length, 1);
+    const [sd] = tickline.dns_sd_configs;
+    assert.deepEqual(sd.names, ["app"]);
+    assert.equal(sd.type, "A");
+    assert.equal(sd.port, 9464);
+    const topics: string = compose.services["kafka-topics"].command.join("\n");
+    assert.match(
+      topics,
+      /--topic trades --partitions \$\{TRADES_PARTITIONS:-16\}/,
+    );
+    assert.match(
+      topics,
+      /--topic \$\{INGEST_LEASE_TOPIC:-trades\.ingest-leases\} --partitions \$\{INGEST_SHARDS:-16\} --replication-factor 1/,
+    );
   },
 });
 

@@ -46,6 +46,8 @@ export interface Config {
   commitIntervalMs: number;
   metricsHost: string;
   metricsPort: number;
+  /** `METRICS_PORT` was not set: if `metricsPort` is taken (a second instance on the host), a free port is used. */
+  metricsPortFallback: boolean;
   logLevel: "debug" | "info" | "warn" | "error";
   /** Trades per second the feed is expected to deliver at peak; sizes the ingest buffer. */
   ingestRatePerSec: number;
@@ -375,6 +377,8 @@ export function loadConfig(
     commitIntervalMs: must("COMMIT_INTERVAL_MS") as number,
     metricsHost: must("METRICS_HOST") as string,
     metricsPort: must("METRICS_PORT") as number,
+    metricsPortFallback: env.METRICS_PORT === undefined ||
+      env.METRICS_PORT === "",
     logLevel: must("LOG_LEVEL") as Config["logLevel"],
     ingestRatePerSec,
     ingestBufferBytes: read("INGEST_BUFFER_BYTES") as number | undefined ??

@@ -10,6 +10,16 @@ Deno.test("defaults run against the local infrastructure with the simulated feed
   assert.equal(c.dlqTopic, "trades.dlq");
 });
 
+Deno.test("an unset METRICS_PORT may fall back to a free port; a set one never does", () => {
+  const unset = loadConfig({});
+  assert.equal(unset.metricsPort, 9464);
+  assert.equal(unset.metricsPortFallback, true);
+  assert.equal(loadConfig({ METRICS_PORT: "" }).metricsPortFallback, true);
+  const set = loadConfig({ METRICS_PORT: "9464" });
+  assert.equal(set.metricsPort, 9464);
+  assert.equal(set.metricsPortFallback, false);
+});
+
 Deno.test("a token selects the real Finnhub; the token never shows in descriptions", () => {
   const c = loadConfig({ FINNHUB_TOKEN: "s3cr3t-token" });
   assert.equal(c.feed.kind, "finnhub");

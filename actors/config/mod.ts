@@ -20,4 +20,13 @@ export {
   feedUrl,
   loadConfig,
 } from "./config.ts";
+export {
+  type FallbackListenOptions,
+  FeedPortTakenError,
+  isAddrInUse,
+  isRunningFeed,
+  listenWithFallback,
+  type SharedFeed,
+  startOrJoinFeed,
+} from "./ports.ts";
 export { REDACTED, redactUrl, SecretScrubber } from "./secrets.ts";

@@ -1,11 +1,13 @@
 /**
- * Runs the simulated Finnhub feed: `deno task feed [--port N] [--symbols A,B]
+ * Runs the simulated Finnhub feed: `deno task feed [--hostname H] [--port N] [--symbols A,B]
  * [--rate N] [--seed N] [--replay FILE [--speed X] [--keep-times]]
  * [--inject-invalid F] [--max-trades N]`. `--speed 2` replays twice as fast
  * as recorded (`inf`: one line per batch); `--keep-times` sends the file's
  * own trade times instead of shifting them to now, so a replay can cross a
  * minute edge or a day or month boundary as recorded.
- * Each flag falls back to its environment variable (FEED_PORT, FEED_SYMBOLS,
+ * `--hostname` defaults to 127.0.0.1; a feed shared by containers (compose's
+ * `feed` service) listens on 0.0.0.0 inside its network.
+ * Each flag falls back to its environment variable (FEED_HOST, FEED_PORT, FEED_SYMBOLS,
  * FEED_RATE, FEED_SEED, FEED_REPLAY_FILE, FEED_REPLAY_SPEED,
  * FEED_KEEP_TIMES, FEED_INJECT_INVALID, FEED_MAX_TRADES).
  * Stops cleanly on SIGINT/SIGTERM.
@@ -41,7 +43,10 @@ export class FeedCliError extends Error {
 /** What the CLI starts the server with. */
 export type FeedCliConfig =
   & Required<
-    Pick<FeedServerOptions, "port" | "symbols" | "ratePerSec" | "seed">
+    Pick<
+      FeedServerOptions,
+      "hostname" | "port" | "symbols" | "ratePerSec" | "seed"
+    >
   >
   & Pick<
     FeedServerOptions,
@@ -74,6 +79,7 @@ export function parseFeedCliConfig(
     values = parseArgs({
       args,
       options: {
+        hostname: { type: "string" },
         port: { type: "string" },
         symbols: { type: "string" },
         rate: { type: "string" },
@@ -127,7 +133,16 @@ export function parseFeedCliConfig(
   if ((replaySpeed !== undefined || keepTimes) && !replayFile) {
     throw new FeedCliError("--speed and --keep-times need --replay FILE");
   }
+  const hostname = pick("hostname", "FEED_HOST")?.trim() || "127.0.0.1";
+  if (/[\s/]/.test(hostname)) {
+    throw new FeedCliError(
+      `--hostname / FEED_HOST must be an address or host name, e.g. 0.0.0.0: ${
+        JSON.stringify(hostname)
+      }`,
+    );
+  }
   return {
+    hostname,
     port: num("port", "FEED_PORT", isPort) ?? 8765,
     symbols,
     ratePerSec: num("rate", "FEED_RATE", (n) => Number.isFinite(n) && n >= 0) ??

@@ -9,6 +9,7 @@ const noEnv = () => undefined;
 
 Deno.test("feed cli: defaults, with a drawn seed", () => {
   assert.deepEqual(parseFeedCliConfig([], noEnv, () => 99), {
+    hostname: "127.0.0.1",
     port: 8765,
     symbols: [...DEFAULT_FEED_SYMBOLS],
     ratePerSec: 100,
@@ -18,6 +19,7 @@ Deno.test("feed cli: defaults, with a drawn seed", () => {
 
 Deno.test("feed cli: environment, then flags over it", () => {
   const env: Record<string, string> = {
+    FEED_HOST: "0.0.0.0",
     FEED_PORT: "9000",
     FEED_SYMBOLS: "AAPL, BINANCE:BTCUSDT ,",
     FEED_RATE: "2.5",
@@ -28,6 +30,7 @@ Deno.test("feed cli: environment, then flags over it", () => {
   };
   const fromEnv = parseFeedCliConfig([], (k) => env[k], () => 1);
   assert.deepEqual(fromEnv, {
+    hostname: "0.0.0.0",
     port: 9000,
     symbols: ["AAPL", "BINANCE:BTCUSDT"],
     ratePerSec: 2.5,
@@ -37,10 +40,11 @@ Deno.test("feed cli: environment, then flags over it", () => {
     maxTrades: 1000,
   });
   const flags = parseFeedCliConfig(
-    ["--port", "0", "--seed=8", "--symbols", "TSLA"],
+    ["--hostname", "::1", "--port", "0", "--seed=8", "--symbols", "TSLA"],
     (k) => env[k],
     () => 1,
   );
+  assert.equal(flags.hostname, "::1");
   assert.equal(flags.port, 0);
   assert.equal(flags.seed, 8);
   assert.deepEqual(flags.symbols, ["TSLA"]);
@@ -51,6 +55,7 @@ Deno.test("feed cli: bad values are refused with the name of the setting", () =>
     const [args, env] of [
       [["--port", "http"], {}],
       [["--port", "70000"], {}],
+      [["--hostname", "ws://0.0.0.0"], {}],
       [[], { FEED_RATE: "-1" }],
       [[], { FEED_SEED: "1.5" }],
       [["--inject-invalid", "2"], {}],

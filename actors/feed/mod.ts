@@ -14,6 +14,7 @@
 
 export {
   DROP_CLOSE_CODE,
+  FEED_BANNER,
   type FeedLogger,
   FeedOptionsError,
   type FeedServer,

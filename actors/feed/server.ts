@@ -130,6 +130,12 @@ const TOO_MANY = JSON.stringify({
   type: "error",
   msg: "Subscribing to too many symbols",
 });
+/**
+ * What the feed answers a plain HTTP request (status 426), so another process
+ * can tell a running Tickline feed from anything else on the port.
+ */
+export const FEED_BANNER = "Tickline simulated Finnhub feed";
+
 /** Close code of {@linkcode FeedServer.dropConnections}: application-defined range. */
 export const DROP_CLOSE_CODE = 4000;
 const CLOSE_WAIT_MS = 2_000;
@@ -317,7 +323,7 @@ export async function startFeedServer(
     server = Deno.serve({ hostname, port, onListen() {} }, (req) => {
       if (req.headers.get("upgrade")?.toLowerCase() !== "websocket") {
         return new Response(
-          "Tickline simulated Finnhub feed: connect with a WebSocket\n",
+          `${FEED_BANNER}: connect with a WebSocket\n`,
           {
             status: 426,
             headers: { upgrade: "websocket" },

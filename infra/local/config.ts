@@ -40,6 +40,10 @@ export interface InfraConfig {
   ports: InfraPorts;
   /** Partitions of the `trades` topic. */
   tradesPartitions: number;
+  /** The ingest lease topic: one partition per symbol shard (`INGEST_LEASE_TOPIC`). */
+  ingestLeaseTopic: string;
+  /** Partitions of the ingest lease topic, i.e. the symbol shards (`INGEST_SHARDS`). */
+  ingestShards: number;
   /** Where Alertmanager's Slack receiver posts; a dead local port by default. */
   slackWebhookUrl: string;
   /** JVM heap sizes, e.g. "512m". */
@@ -52,6 +56,34 @@ export const REPO_ROOT: string = fileURLToPath(
   new URL("../../", import.meta.url),
 )
   .replace(/\/$/, "");
+
+/**
+ * Default partitions of `trades`. With kafkajs's default partitioner (Java's
+ * murmur2) 3 partitions put 4 of the 6 default symbols on partition 0; 16
+ * give each default symbol a partition of its own, so 2 and 3 instances share
+ * them 3-3 and 3-2-1 (see `kafka_test.ts`).
+ */
+export const DEFAULT_TRADES_PARTITIONS = 16;
+/** Default partitions of the ingest lease topic (symbol shards). */
+export const DEFAULT_INGEST_SHARDS = 16;
+/** Default name of the ingest lease topic. */
+export const DEFAULT_INGEST_LEASE_TOPIC = "trades.ingest-leases";
+
+function positiveInt(
+  env: Record<string, string | undefined>,
+  name: string,
+  fallback: number,
+): number {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1) {
+    throw new RangeError(
+      `${name}=${raw} is not a positive integer; set it to e.g. ${fallback} or unset it.`,
+    );
+  }
+  return value;
+}
 
 function port(
   env: Record<string, string | undefined>,
@@ -75,8 +107,8 @@ function port(
  * @example
  * ```ts
  * import { loadInfraConfig } from "./config.ts";
- * const config = loadInfraConfig({ TRADES_PARTITIONS: "6" });
- * console.log(config.ports.kafka, config.tradesPartitions); // 9092 6
+ * const config = loadInfraConfig({ TRADES_PARTITIONS: "24" });
+ * console.log(config.ports.kafka, config.tradesPartitions); // 9092 24
  * ```
  */
 export function loadInfraConfig(
@@ -84,12 +116,6 @@ export function loadInfraConfig(
   root: string = REPO_ROOT,
 ): InfraConfig {
   const localDir = env.TICKLINE_LOCAL_DIR || join(root, ".local");
-  const partitions = Number(env.TRADES_PARTITIONS || "3");
-  if (!Number.isInteger(partitions) || partitions < 1) {
-    throw new RangeError(
-      `TRADES_PARTITIONS=${env.TRADES_PARTITIONS} is not a positive integer; set it to e.g. 3 or unset it.`,
-    );
-  }
   return {
     root,
     localDir,
@@ -109,7 +135,13 @@ export function loadInfraConfig(
       prometheus: port(env, "PROMETHEUS_PORT", 9090),
       alertmanager: port(env, "ALERTMANAGER_PORT", 9093),
     },
-    tradesPartitions: partitions,
+    tradesPartitions: positiveInt(
+      env,
+      "TRADES_PARTITIONS",
+      DEFAULT_TRADES_PARTITIONS,
+    ),
+    ingestLeaseTopic: env.INGEST_LEASE_TOPIC || DEFAULT_INGEST_LEASE_TOPIC,
+    ingestShards: positiveInt(env, "INGEST_SHARDS", DEFAULT_INGEST_SHARDS),
     // Port 9 (discard) refuses connections: alerts fail fast instead of leaking anywhere.
     slackWebhookUrl: env.SLACK_WEBHOOK_URL || "http://127.0.0.1:9/",
     kafkaHeap: env.KAFKA_HEAP || "512m",

@@ -36,13 +36,15 @@ export const KAFKA_JMX_RULES: URL = new URL(
 );
 
 /**
- * The pipeline's topics: `trades` keyed by symbol and its dead-letter topic.
+ * The pipeline's topics: `trades` keyed by symbol, its dead-letter topic, and
+ * the ingest lease topic whose partitions are the symbol shards that the
+ * `-ingest` consumer group hands out to instances.
  *
  * @example
  * ```ts
  * import { loadInfraConfig } from "./config.ts";
  * import { pipelineTopics } from "./kafka.ts";
- * pipelineTopics(loadInfraConfig()); // [{ topic: "trades", numPartitions: 3 }, ...]
+ * pipelineTopics(loadInfraConfig()); // [{ topic: "trades", numPartitions: 16 }, ...]
  * ```
  */
 export function pipelineTopics(config: InfraConfig): TopicSpec[] {
@@ -50,6 +52,7 @@ export function pipelineTopics(config: InfraConfig): TopicSpec[] {
     { topic: "trades", numPartitions: config.tradesPartitions },
     // One partition keeps failed messages in arrival order for inspection.
     { topic: "trades.dlq", numPartitions: 1 },
+    { topic: config.ingestLeaseTopic, numPartitions: config.ingestShards },
   ];
 }
 

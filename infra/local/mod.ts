@@ -11,6 +11,9 @@
  * @module
  */
 export {
+  DEFAULT_INGEST_LEASE_TOPIC,
+  DEFAULT_INGEST_SHARDS,
+  DEFAULT_TRADES_PARTITIONS,
   type InfraConfig,
   type InfraPorts,
   loadInfraConfig,
