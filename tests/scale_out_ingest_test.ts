@@ -24,6 +24,7 @@ import {
   deleteTopics,
   eventually,
   runId,
+  spreadSymbols,
   testCassandra,
   testKafka,
 } from "./support/servers.ts";
@@ -37,7 +38,7 @@ Deno.test({
   sanitizeResources: false,
   async fn() {
     const id = runId();
-    const symbols = Array.from({ length: 8 }, (_, i) => `LS${id}${i}`);
+    const symbols = spreadSymbols(`LS${id}`, 6, 1);
     const env = {
       ...pipelineEnv(id, symbols),
       INGEST_OWNERSHIP: "leases",

@@ -21,6 +21,7 @@ import {
   deleteTopics,
   eventually,
   runId,
+  spreadSymbols,
   testCassandra,
   testKafka,
 } from "./support/servers.ts";
@@ -32,10 +33,11 @@ Deno.test({
   sanitizeResources: false,
   async fn() {
     const id = runId();
-    const symbols = [`SM${id}A`, `SM${id}B`, `SM${id}C`, `SM${id}D`];
+    // Two on each of the 2 partitions: each member consumes whichever it gets.
+    const symbols = spreadSymbols(`SM${id}`, 2, 2);
     const env = pipelineEnv(id, symbols);
     const kafka = testKafka();
-    await createRunTopics(kafka, env);
+    await createRunTopics(kafka, env, 2);
     const total = 12_000;
     const sent: SentTrade[] = [];
     const feed = await startFeedServer({

@@ -7,6 +7,7 @@
 import cassandra from "cassandra-driver";
 import { Kafka, logLevel } from "kafkajs";
 import type { Candle } from "../../actors/trade/types.ts";
+import { partitionsOf } from "../../infra/local/spread.ts";
 
 /** Kafka as started by `deno task infra:up`. */
 export const KAFKA_BROKERS = [
@@ -15,6 +16,31 @@ export const KAFKA_BROKERS = [
 /** Cassandra as started by `deno task infra:up`. */
 export const CASSANDRA = Deno.env.get("CASSANDRA_CONTACT_POINTS") ??
   "127.0.0.1:9042";
+
+/**
+ * `perPartition` symbols for each of `partitions` partitions (named
+ * `${prefix}<n>`), so every member of a consumer group has trades to
+ * consume whichever partitions it is given.
+ */
+export function spreadSymbols(
+  prefix: string,
+  partitions: number,
+  perPartition: number,
+): string[] {
+  const want = new Map<number, string[]>();
+  for (
+    let n = 0;
+    want.size < partitions ||
+    [...want.values()].some((l) => l.length < perPartition);
+    n++
+  ) {
+    const symbol = `${prefix}${n}`;
+    const [p] = partitionsOf([symbol], partitions);
+    const list = want.get(p) ?? [];
+    if (list.length < perPartition) want.set(p, [...list, symbol]);
+  }
+  return [...want.values()].flat();
+}
 
 /** A short id that keeps one run's topics, groups and symbols apart from others. */
 export function runId(): string {
