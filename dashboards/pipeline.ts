@@ -220,6 +220,20 @@ export function pipelineDashboard(): dashboard.Dashboard {
       ]),
     )
     .withPanel(
+      // Ingest leases: which instance ingests how many symbols, and how long
+      // each rebalance left them unsubscribed.
+      promTimeseries("Ingest ownership and handovers", "short", [
+        [
+          "sum by (instance) (tickline_ingest_owned_symbols)",
+          "symbols {{instance}}",
+        ],
+        [
+          quantile(0.95, "tickline_ingest_handover_seconds"),
+          "handover p95 (s)",
+        ],
+      ]),
+    )
+    .withPanel(
       promTimeseries("End-to-end latency (ingest to durable write)", "s", [
         [quantile(0.5, "tickline_e2e_latency_seconds"), "p50"],
         [quantile(0.95, "tickline_e2e_latency_seconds"), "p95"],
