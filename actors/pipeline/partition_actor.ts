@@ -161,6 +161,8 @@ class PartitionActor implements Actor<PartitionMsg> {
 
   async postStop(): Promise<void> {
     this.releaseStash();
+    // The next owner reports this partition's lag; a stale value here would linger.
+    this.deps.metrics.consumerLag.remove(this.label);
     // Leaving (revocation, shutdown): commit what is safe; the next owner replays the rest.
     if (this.epoch >= 0) await this.commit();
   }
