@@ -6,9 +6,6 @@
  * trades the feed SENT stored once and every candle equal to the oracle.
  */
 import assert from "node:assert/strict";
-import cassandra from "cassandra-driver";
-import { startFeedServer } from "../actors/feed/mod.ts";
-import type { SentTrade } from "../actors/feed/server.ts";
 import {
   type AppProcess,
   launchApp,
@@ -17,17 +14,12 @@ import {
   waitForReadiness,
 } from "./support/app_process.ts";
 import { fastPastClock } from "./support/clocks.ts";
-import {
-  assertStoredAreSent,
-  createRunTopics,
-  pipelineEnv,
-  verifyEndState,
-} from "./support/end_state.ts";
+import { assertStoredAreSent, verifyEndState } from "./support/end_state.ts";
 import {
   type DedicatedServers,
   startDedicatedServers,
 } from "./support/fault_servers.ts";
-import { deleteTopics, runId, testKafka } from "./support/servers.ts";
+import { startPipelineRun } from "./support/pipeline_run.ts";
 
 const RATE = 2000;
 
@@ -49,31 +41,20 @@ async function runOutage(
   fault: (app: AppProcess) => Promise<{ notReadyMs: number; back: number }>,
   startDown = false,
 ): Promise<Outcome> {
-  const id = runId();
-  const symbols = [`CO${id}A`, `CO${id}B`, `BINANCE:CO${id}C`];
-  const env = {
-    ...pipelineEnv(id, symbols),
-    CASSANDRA_CONTACT_POINTS: servers.cassandraContactPoints,
-  };
-  const kafka = testKafka();
-  await createRunTopics(kafka, env);
-  const sent: SentTrade[] = [];
-  const feed = await startFeedServer({
-    port: 0,
-    symbols,
-    ratePerSec: RATE,
-    seed: 31,
-    maxTrades: total,
-    clock: fastPastClock(),
-    onTrades: (trades) => sent.push(...trades),
+  const run = await startPipelineRun({
+    symbols: (id) => [`CO${id}A`, `CO${id}B`, `BINANCE:CO${id}C`],
+    feed: {
+      ratePerSec: RATE,
+      seed: 31,
+      maxTrades: total,
+      clock: fastPastClock(),
+    },
+    cassandraContactPoints: servers.cassandraContactPoints,
   });
-  const client = new cassandra.Client({
-    contactPoints: [servers.cassandraContactPoints],
-    localDataCenter: "datacenter1",
-    keyspace: "market",
-  });
+  const { env, symbols, kafka, ledger } = run;
+  const sent = ledger.trades;
   if (startDown) await servers.cassandra!.kill();
-  const app = launchApp({ ...env, FINNHUB_URL: feed.url });
+  const app = launchApp(env);
   let peakRss = 0;
   let sampling = true;
   const sampler = (async () => {
@@ -99,17 +80,16 @@ async function runOutage(
       await new Promise((r) => setTimeout(r, 200));
     }
     assert.equal(sent.length, total, "the feed sent every trade");
-    await client.connect();
     await verifyEndState({
       kafka,
-      cassandra: client,
+      cassandra: run.cassandra,
       env,
       symbols,
       expectedValid: total,
       timeoutMs: 180_000,
     });
     // Judged against the source: exactly the trades the feed sent, each once.
-    await assertStoredAreSent(client, symbols, sent);
+    await assertStoredAreSent(run.cassandra, symbols, sent);
     assert.ok(!exitedEarly, `the app never exited:\n${tail(app)}`);
     assert.equal(await app.stop(), 0, "a clean stop after the outage");
     return {
@@ -122,9 +102,7 @@ async function runOutage(
     sampling = false;
     await sampler;
     await app.kill();
-    await feed.close();
-    await client.shutdown();
-    await deleteTopics(kafka, [env.TRADES_TOPIC, env.DLQ_TOPIC]);
+    await run.close();
   }
 }
 

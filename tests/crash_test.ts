@@ -119,6 +119,7 @@ Deno.test({
         },
         writeCandles: (rows) => store.writeCandles(rows),
         readTrades: (s, from, to) => store.readTrades(s, from, to),
+        hasFinalCandle: (s, start) => store.hasFinalCandle(s, start),
         close: () => store.close(),
       }),
     });

@@ -7,19 +7,12 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { startFeedServer } from "../actors/feed/mod.ts";
 import {
-  createRunTopics,
-  deleteTopics,
   findSecrets,
-  pipelineEnv,
   reconcileWhen,
-  runId,
   scrapeMetric,
-  SentLedger,
   startApp,
-  testCassandra,
-  testKafka,
+  startPipelineRun,
 } from "./support/mod.ts";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -34,22 +27,12 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
   async fn() {
-    const id = runId();
-    const symbols = [`BU${id}A`, `BU${id}B`, `BINANCE:BU${id}C`];
-    const env = pipelineEnv(id, symbols);
-    const kafka = testKafka();
-    await createRunTopics(kafka, env);
-    const ledger = new SentLedger();
-    const feed = await startFeedServer({
-      port: 0,
-      symbols,
-      ratePerSec: 2000,
-      seed: 31,
-      startAfterSubscriptions: symbols.length,
-      onTrades: ledger.record,
+    const run = await startPipelineRun({
+      symbols: (id) => [`BU${id}A`, `BU${id}B`, `BINANCE:BU${id}C`],
+      feed: { ratePerSec: 2000, seed: 31, startAfterSubscriptions: 3 },
     });
-    const token = `bursttok${id}`;
-    const cassandra = await testCassandra();
+    const { env, feed, ledger, cassandra, symbols } = run;
+    const token = `bursttok${run.id}`;
     const app = await startApp({
       ...env,
       LOG_LEVEL: "info",
@@ -97,9 +80,7 @@ Deno.test({
       assert.deepEqual(findSecrets([app.output()], [token]), []);
     } finally {
       await app.kill();
-      await feed.close();
-      await cassandra.shutdown();
-      await deleteTopics(kafka, [env.TRADES_TOPIC, env.DLQ_TOPIC]);
+      await run.close();
     }
   },
 });
@@ -110,23 +91,17 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
   async fn() {
-    const id = runId();
-    const symbols = [`DC${id}A`, `DC${id}B`];
-    const env = pipelineEnv(id, symbols);
-    const kafka = testKafka();
-    await createRunTopics(kafka, env);
-    const ledger = new SentLedger();
-    const feed = await startFeedServer({
-      port: 0,
-      symbols,
-      ratePerSec: 1000,
-      seed: 32,
-      batchIntervalMs: 20,
-      startAfterSubscriptions: symbols.length,
-      onTrades: ledger.record,
+    const run = await startPipelineRun({
+      symbols: (id) => [`DC${id}A`, `DC${id}B`],
+      feed: {
+        ratePerSec: 1000,
+        seed: 32,
+        batchIntervalMs: 20,
+        startAfterSubscriptions: 2,
+      },
     });
-    const token = `disctok${id}`;
-    const cassandra = await testCassandra();
+    const { env, feed, ledger, cassandra, symbols } = run;
+    const token = `disctok${run.id}`;
     // FINNHUB_TOKEN form: the app appends it to the URL itself.
     const app = await startApp({
       ...env,
@@ -184,9 +159,7 @@ Deno.test({
       assert.deepEqual(findSecrets([app.output()], [token]), []);
     } finally {
       await app.kill();
-      await feed.close();
-      await cassandra.shutdown();
-      await deleteTopics(kafka, [env.TRADES_TOPIC, env.DLQ_TOPIC]);
+      await run.close();
     }
   },
 });

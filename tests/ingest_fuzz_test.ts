@@ -15,20 +15,13 @@
  */
 import assert from "node:assert/strict";
 import { mulberry32 } from "../actors/feed/prng.ts";
-import { startFeedServer } from "../actors/feed/mod.ts";
 import {
-  createRunTopics,
-  deleteTopics,
   findSecrets,
-  pipelineEnv,
   readTopic,
   reconcileWhen,
-  runId,
   scrapeMetric,
-  SentLedger,
   startApp,
-  testCassandra,
-  testKafka,
+  startPipelineRun,
 } from "./support/mod.ts";
 
 const FRAMES = 10_000;
@@ -79,23 +72,13 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
   async fn() {
-    const id = runId();
-    const symbol = `FZ${id}A`;
-    const symbols = [symbol, `FZ${id}B`];
-    const env = pipelineEnv(id, symbols);
-    const kafka = testKafka();
-    await createRunTopics(kafka, env);
-    const ledger = new SentLedger();
-    const feed = await startFeedServer({
-      port: 0,
-      symbols,
-      ratePerSec: 1000,
-      seed: 61,
-      startAfterSubscriptions: symbols.length,
-      onTrades: ledger.record,
+    const run = await startPipelineRun({
+      symbols: (id) => [`FZ${id}A`, `FZ${id}B`],
+      feed: { ratePerSec: 1000, seed: 61, startAfterSubscriptions: 2 },
     });
-    const token = `fuzztok${id}`;
-    const cassandra = await testCassandra();
+    const { env, feed, ledger, cassandra, kafka, symbols } = run;
+    const symbol = symbols[0];
+    const token = `fuzztok${run.id}`;
     const app = await startApp({
       ...env,
       LOG_LEVEL: "info",
@@ -289,9 +272,7 @@ Deno.test({
       assert.equal(await app.stop(), 0);
     } finally {
       await app.kill();
-      await feed.close();
-      await cassandra.shutdown();
-      await deleteTopics(kafka, [env.TRADES_TOPIC, env.DLQ_TOPIC]);
+      await run.close();
     }
   },
 });

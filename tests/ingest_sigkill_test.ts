@@ -11,18 +11,11 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { startFeedServer } from "../actors/feed/mod.ts";
 import {
   type AppProcess,
-  createRunTopics,
-  deleteTopics,
   launchApp,
-  pipelineEnv,
   reconcileWhen,
-  runId,
-  SentLedger,
-  testCassandra,
-  testKafka,
+  startPipelineRun,
 } from "./support/mod.ts";
 
 const TRADES = 100_000;
@@ -36,26 +29,20 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
   async fn() {
-    const id = runId();
-    const symbols = [`SK${id}A`, `SK${id}B`, `BINANCE:SK${id}C`];
-    const env = pipelineEnv(id, symbols);
-    const kafka = testKafka();
-    await createRunTopics(kafka, env);
-    const ledger = new SentLedger();
-    const feed = await startFeedServer({
-      port: 0,
-      symbols,
-      ratePerSec: RATE,
-      seed: 41,
-      maxTrades: TRADES,
-      startAfterSubscriptions: symbols.length,
-      onTrades: ledger.record,
+    const run = await startPipelineRun({
+      symbols: (id) => [`SK${id}A`, `SK${id}B`, `BINANCE:SK${id}C`],
+      feed: {
+        ratePerSec: RATE,
+        seed: 41,
+        maxTrades: TRADES,
+        startAfterSubscriptions: 3,
+      },
     });
-    const cassandra = await testCassandra();
+    const { env, feed, ledger, cassandra, symbols } = run;
     const seed = Number(Deno.env.get("SIGKILL_SEED") ?? 41);
     let rnd = seed;
     const random = () => (rnd = (rnd * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
-    const appEnv = { ...env, FINNHUB_URL: feed.url };
+    const appEnv = env;
     /** Ledger index where each instance's trades end (exclusive). */
     const ends: number[] = [];
     const gaps: number[] = [];
@@ -143,9 +130,7 @@ Deno.test({
       assert.equal(await app.stop(), 0);
     } finally {
       await app.kill();
-      await feed.close();
-      await cassandra.shutdown();
-      await deleteTopics(kafka, [env.TRADES_TOPIC, env.DLQ_TOPIC]);
+      await run.close();
     }
   },
 });

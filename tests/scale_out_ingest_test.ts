@@ -6,28 +6,15 @@
  * candle equals the oracle.
  */
 import assert from "node:assert/strict";
-import { startFeedServer } from "../actors/feed/mod.ts";
 import {
   type AppProcess,
   scrapeMetric,
   startApp,
 } from "./support/app_process.ts";
 import { fastPastClock } from "./support/clocks.ts";
-import {
-  assertStoredAreSent,
-  createRunTopics,
-  pipelineEnv,
-  verifyEndState,
-} from "./support/end_state.ts";
-import { SentLedger } from "./support/feed_ledger.ts";
-import {
-  deleteTopics,
-  eventually,
-  runId,
-  spreadSymbols,
-  testCassandra,
-  testKafka,
-} from "./support/servers.ts";
+import { assertStoredAreSent, verifyEndState } from "./support/end_state.ts";
+import { startPipelineRun } from "./support/pipeline_run.ts";
+import { deleteTopics, eventually, spreadSymbols } from "./support/servers.ts";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -37,34 +24,30 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
   async fn() {
-    const id = runId();
-    const symbols = spreadSymbols(`LS${id}`, 6, 1);
+    const total = 70_000;
+    const run = await startPipelineRun({
+      symbols: (id) => spreadSymbols(`LS${id}`, 6, 1),
+      partitions: 6,
+      feed: {
+        ratePerSec: 2000,
+        seed: 51,
+        maxTrades: total,
+        clock: fastPastClock(),
+      },
+    });
+    const { kafka, cassandra, symbols, ledger } = run;
     const env = {
-      ...pipelineEnv(id, symbols),
+      ...run.env,
       INGEST_OWNERSHIP: "leases",
-      INGEST_LEASE_TOPIC: `it-${id}-leases`,
+      INGEST_LEASE_TOPIC: `it-${run.id}-leases`,
       INGEST_SHARDS: "16",
       INGEST_SESSION_TIMEOUT_MS: "6000",
     };
-    const kafka = testKafka();
-    await createRunTopics(kafka, env, 6);
-    const total = 70_000;
-    const ledger = new SentLedger();
-    const feed = await startFeedServer({
-      port: 0,
-      symbols,
-      ratePerSec: 2000,
-      seed: 51,
-      maxTrades: total,
-      clock: fastPastClock(),
-      onTrades: ledger.record,
-    });
-    const cassandra = await testCassandra();
     const apps: AppProcess[] = [];
     const owned = (app: AppProcess) =>
       scrapeMetric(app.metricsPort, "tickline_ingest_owned_symbols");
     try {
-      apps.push(await startApp({ ...env, FINNHUB_URL: feed.url }));
+      apps.push(await startApp(env));
       assert.ok(
         await eventually(
           async () => (await owned(apps[0])) === symbols.length,
@@ -76,7 +59,7 @@ Deno.test({
       await sleep(5_000);
       apps.push(
         ...await Promise.all(
-          [1, 2].map(() => startApp({ ...env, FINNHUB_URL: feed.url })),
+          [1, 2].map(() => startApp(env)),
         ),
       );
       assert.ok(
@@ -128,13 +111,8 @@ Deno.test({
       assert.equal(await apps[0].stop(), 0);
     } finally {
       for (const app of apps) await app.kill();
-      await feed.close();
-      await cassandra.shutdown();
-      await deleteTopics(kafka, [
-        env.TRADES_TOPIC,
-        env.DLQ_TOPIC,
-        env.INGEST_LEASE_TOPIC,
-      ]);
+      await deleteTopics(kafka, [env.INGEST_LEASE_TOPIC]);
+      await run.close();
     }
   },
 });

@@ -18,6 +18,7 @@ import {
   deleteTopics,
   eventually,
   runId,
+  spreadSymbols,
   testCassandra,
   testKafka,
 } from "./support/servers.ts";
@@ -29,7 +30,8 @@ Deno.test({
   sanitizeResources: false,
   async fn() {
     const id = runId();
-    const symbols = [`SO${id}A`, `SO${id}B`, `SO${id}C`, `SO${id}D`];
+    // Two on each partition: whichever partitions an instance gets, it has work.
+    const symbols = spreadSymbols(`SO${id}`, 3, 2);
     const env = pipelineEnv(id, symbols);
     const kafka = testKafka();
     await createRunTopics(kafka, env);

@@ -8,23 +8,11 @@
  */
 import assert from "node:assert/strict";
 import { startFeedServer } from "../actors/feed/mod.ts";
-import type { SentTrade } from "../actors/feed/server.ts";
 import { scrapeMetric, startApp } from "./support/app_process.ts";
 import { fastPastClock } from "./support/clocks.ts";
-import {
-  assertStoredAreSent,
-  createRunTopics,
-  pipelineEnv,
-  verifyEndState,
-} from "./support/end_state.ts";
-import {
-  deleteTopics,
-  eventually,
-  runId,
-  spreadSymbols,
-  testCassandra,
-  testKafka,
-} from "./support/servers.ts";
+import { assertStoredAreSent, verifyEndState } from "./support/end_state.ts";
+import { startPipelineRun } from "./support/pipeline_run.ts";
+import { eventually, spreadSymbols } from "./support/servers.ts";
 
 Deno.test({
   name:
@@ -32,23 +20,20 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
   async fn() {
-    const id = runId();
-    // Two on each of the 2 partitions: each member consumes whichever it gets.
-    const symbols = spreadSymbols(`SM${id}`, 2, 2);
-    const env = pipelineEnv(id, symbols);
-    const kafka = testKafka();
-    await createRunTopics(kafka, env, 2);
     const total = 12_000;
-    const sent: SentTrade[] = [];
-    const feed = await startFeedServer({
-      port: 0,
-      symbols,
-      ratePerSec: 400,
-      seed: 41,
-      maxTrades: total,
-      clock: fastPastClock(),
-      onTrades: (trades) => sent.push(...trades),
+    const run = await startPipelineRun({
+      // Two on each of the 2 partitions: each member consumes whichever it gets.
+      symbols: (id) => spreadSymbols(`SM${id}`, 2, 2),
+      partitions: 2,
+      feed: {
+        ratePerSec: 400,
+        seed: 41,
+        maxTrades: total,
+        clock: fastPastClock(),
+      },
     });
+    const { id, env, symbols, kafka, cassandra } = run;
+    const sent = run.ledger.trades;
     // The member to be frozen only consumes: it ingests from a feed of its
     // own that has nothing to send, so a frozen ingest cannot blur the test.
     const idle = `SM${id}IDLE`;
@@ -57,8 +42,7 @@ Deno.test({
       symbols: [idle],
       maxTrades: 0,
     });
-    const cassandra = await testCassandra();
-    const ingesting = await startApp({ ...env, FINNHUB_URL: feed.url });
+    const ingesting = await startApp(env);
     const stalled = await startApp({
       ...env,
       FINNHUB_URL: quiet.url,
@@ -108,10 +92,8 @@ Deno.test({
       }
       await stalled.kill();
       await ingesting.kill();
-      await feed.close();
       await quiet.close();
-      await cassandra.shutdown();
-      await deleteTopics(kafka, [env.TRADES_TOPIC, env.DLQ_TOPIC]);
+      await run.close();
     }
   },
 });

@@ -101,6 +101,8 @@ const UPSERT_CANDLE =
   `INSERT INTO trade_aggregates (symbol, trade_year, trade_month, window_start,
   window_end, open, high, low, close, volume, trade_count, vwap, is_final, updated_at)
   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) USING TIMESTAMP ?`;
+const SELECT_FINAL = `SELECT is_final FROM trade_aggregates
+  WHERE symbol = ? AND trade_year = ? AND trade_month = ? AND window_start = ?`;
 const SELECT_MINUTE =
   `SELECT ts, kafka_partition, kafka_offset, price, volume FROM trades_v2
   WHERE symbol = ? AND trade_year = ? AND trade_month = ? AND trade_day = ? AND ts >= ? AND ts < ?`;
@@ -226,6 +228,24 @@ export class CassandraTradeStore implements TradeStore {
         }];
       }),
     );
+  }
+
+  async hasFinalCandle(symbol: string, windowStart: number): Promise<boolean> {
+    const { year, month } = utcParts(windowStart);
+    try {
+      const rs = await this.client.execute(
+        SELECT_FINAL,
+        [symbol, year, month, new Date(windowStart)],
+        { prepare: true },
+      );
+      return rs.rows[0]?.get("is_final") === true;
+    } catch (e) {
+      throw new TradeStoreError(
+        `reading ${symbol}'s candle of ${windowStart} failed: ${describe(e)}`,
+        isTransient(e),
+        { cause: e },
+      );
+    }
   }
 
   async readTrades(

@@ -31,6 +31,8 @@ export interface TradeStore {
    * replaced by a provisional one, nor a candle by one built from fewer trades.
    */
   writeCandles(rows: readonly CandleRow[]): Promise<void>;
+  /** True when the window's candle is stored as final (write timestamps keep it so). */
+  hasFinalCandle(symbol: string, windowStart: number): Promise<boolean>;
   /** Stored trades of `symbol` with `from <= timestamp < to` (within one UTC day). */
   readTrades(symbol: string, from: number, to: number): Promise<StoredTrade[]>;
   close(): Promise<void>;

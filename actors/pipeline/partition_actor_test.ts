@@ -12,7 +12,8 @@ import type {
   TradeSource,
 } from "../kafka/trade_log.ts";
 import { createPipelineMetrics } from "../metrics/mod.ts";
-import { encodeTrade } from "../trade/mod.ts";
+import { decodeTrade, encodeTrade } from "../trade/mod.ts";
+import { computeCandle } from "../window/mod.ts";
 import type { LoggedTrade } from "../trade/types.ts";
 import { type PartitionMsg, partitionProps } from "./partition_actor.ts";
 import { spawnWriters } from "./writer_actor.ts";
@@ -43,6 +44,14 @@ class SlowStore implements TradeStore {
     this.candles.push(...rows);
     return Promise.resolve();
   }
+  hasFinalCandle(symbol: string, windowStart: number): Promise<boolean> {
+    return Promise.resolve(
+      this.candles.some((c) =>
+        c.isFinal && c.candle.symbol === symbol &&
+        c.candle.windowStart === windowStart
+      ),
+    );
+  }
   readTrades(symbol: string, from: number, to: number): Promise<StoredTrade[]> {
     return Promise.resolve(
       [...this.written.values()].filter((t) =>
@@ -58,7 +67,10 @@ class SlowStore implements TradeStore {
 /** A source whose commits are checked against what the store holds. */
 class CheckingSource implements TradeSource {
   commits: number[] = [];
-  constructor(private readonly store: SlowStore) {}
+  constructor(
+    private readonly store: SlowStore,
+    private readonly from = 0,
+  ) {}
   start(_listener: PartitionListener): Promise<void> {
     return Promise.resolve();
   }
@@ -73,7 +85,7 @@ class CheckingSource implements TradeSource {
     return Promise.resolve();
   }
   rewind(): Promise<{ epoch: number; offset: number }> {
-    return Promise.resolve({ epoch: 1, offset: 0 });
+    return Promise.resolve({ epoch: 1, offset: this.from });
   }
   stop(): Promise<void> {
     return Promise.resolve();
@@ -256,6 +268,60 @@ Deno.test("partition: Cassandra unavailable for a while is waited out: no actor 
     // The same refs still reach live writers afterwards.
     await send(partition, batch(200, 10, t0));
     await eventually(() => store.written.size === 210, "a later write");
+  } finally {
+    await system.shutdown();
+  }
+});
+
+Deno.test("partition: a minute an earlier owner finalized and committed into is rebuilt from the store, not written from the partial window", async () => {
+  // The earlier owner closed the minute early (its symbol fell quiet), wrote
+  // that partial final, committed to offset 300 and lost the partition. This
+  // owner starts at 300 and sees only the minute's tail.
+  const store = new SlowStore(1);
+  const t0 = Date.UTC(2026, 0, 1, 12, 0, 0);
+  const earlier = batch(0, 300, t0);
+  const decoded = earlier.records.map((r) => ({
+    ...decodeTrade(r.value!),
+    partition: 0,
+    offset: r.offset,
+  }));
+  await store.writeTrades(decoded);
+  for (const symbol of ["AAPL", "MSFT"]) {
+    const mine = decoded.filter((t) => t.symbol === symbol);
+    await store.writeCandles([{
+      candle: computeCandle(symbol, t0, mine),
+      isFinal: true,
+    }]);
+  }
+  const source = new CheckingSource(store, 300);
+  const system = new ActorSystem("t", { logger: silentLogger() });
+  try {
+    const partition = await spawnPartition(system, store, source, 4);
+    // 300..599 finish the minute; 600..799 push the watermark past it.
+    for (let b = 3; b < 8; b++) {
+      await send(partition, batch(b * 100, 100, t0));
+    }
+    await eventually(
+      () => Math.max(0, ...source.commits) >= 600,
+      "the commit to move past the minute",
+    );
+    for (const symbol of ["AAPL", "MSFT"]) {
+      const whole = [...store.written.values()].filter((t) =>
+        t.symbol === symbol && t.timestamp < t0 + 60_000
+      );
+      const last = store.candles.filter((c) =>
+        c.isFinal && c.candle.symbol === symbol && c.candle.windowStart === t0
+      ).at(-1)!;
+      console.log(
+        symbol,
+        source.commits.slice(-3),
+        store.candles.filter((c) => c.candle.symbol === symbol).map((
+          c,
+        ) => [c.isFinal, c.candle.tradeCount]),
+      );
+      assert.equal(last.candle.tradeCount, whole.length, symbol);
+      assert.deepEqual(last.candle, computeCandle(symbol, t0, whole));
+    }
   } finally {
     await system.shutdown();
   }

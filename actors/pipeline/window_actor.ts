@@ -88,10 +88,15 @@ export function windowProps(deps: WindowDeps): ActorProps<WindowMsg> {
 
 const PROVISIONAL_TAG = 0;
 
+interface OffsetRange {
+  min: number;
+  max: number;
+}
+
 class WindowActor implements Actor<WindowMsg> {
   private readonly windows: SymbolWindows;
-  /** Final candles being written: tag -> offset they hold. */
-  private readonly finals = new Map<number, number>();
+  /** Final candles being written: tag -> the offsets of each window, by start. */
+  private readonly finals = new Map<number, Map<number, OffsetRange>>();
   private nextTag = PROVISIONAL_TAG + 1;
   private seq = 0;
   private lastTradeAt = Number.NEGATIVE_INFINITY;
@@ -174,21 +179,37 @@ class WindowActor implements Actor<WindowMsg> {
     }
     // Failed for good: only a replay rebuilds what this actor held.
     if (done.error !== undefined) throw done.error;
+    const windows = this.finals.get(done.tag);
     this.finals.delete(done.tag);
-    this.report([], false);
+    // Minutes finalized before (by an earlier owner): the partition has them
+    // rebuilt from the store once their trades are durable, holding the
+    // commit below them until then.
+    const late: LateTrade[] = [];
+    for (const start of done.rebuild ?? []) {
+      const range = windows?.get(start);
+      if (!range) continue;
+      late.push({ windowStart: start, offset: range.min });
+      late.push({ windowStart: start, offset: range.max });
+    }
+    this.report(late, false);
   }
 
   private async closeDue(nowMs: number): Promise<void> {
-    const holds = new Map<number, number | undefined>();
+    // Open windows hold at least one trade, so both offsets exist.
+    const ranges = new Map<number, OffsetRange>();
     for (const start of this.windows.openWindowStarts()) {
-      holds.set(start, this.windows.minOffsetOf(start));
+      ranges.set(start, {
+        min: this.windows.minOffsetOf(start)!,
+        max: this.windows.maxOffsetOf(start)!,
+      });
     }
     const closed = this.windows.closeDue(nowMs);
     if (closed.length === 0) return;
     const tag = this.nextTag++;
-    let hold = Infinity;
-    for (const c of closed) hold = Math.min(hold, holds.get(c.windowStart)!);
-    this.finals.set(tag, hold);
+    this.finals.set(
+      tag,
+      new Map(closed.map((c) => [c.windowStart, ranges.get(c.windowStart)!])),
+    );
     await this.send(tag, closed, true);
   }
 
@@ -213,21 +234,25 @@ class WindowActor implements Actor<WindowMsg> {
     candles: Candle[],
     isFinal: boolean,
   ): Promise<void> {
-    await this.deps.writers.forCandles(this.deps.symbol).tell({
-      type: "candles",
-      candles,
-      isFinal,
+    const common = {
       epoch: this.deps.epoch,
       tag,
       replyTo: this.ctx.self as ActorRef<WriteDone>,
-    });
+    };
+    await this.deps.writers.forCandles(this.deps.symbol).tell(
+      isFinal
+        ? { type: "finals", candles, ...common }
+        : { type: "candles", candles, isFinal: false, ...common },
+    );
   }
 
   /** Tells the partition what this actor holds: always after trades (their ack), else on change. */
   private report(late: LateTrade[], ack: boolean): void {
     let hold = this.windows.minOpenOffset();
-    for (const h of this.finals.values()) {
-      if (hold === undefined || h < hold) hold = h;
+    for (const windows of this.finals.values()) {
+      for (const { min } of windows.values()) {
+        if (hold === undefined || min < hold) hold = min;
+      }
     }
     if (!ack && late.length === 0 && hold === this.reportedHold) return;
     this.reportedHold = hold;

@@ -1,6 +1,8 @@
 /**
- * Cassandra writer actors. A writer only writes: raw trades, candles, and
- * minutes rebuilt from their stored trades. While Cassandra is down or
+ * Cassandra writer actors. A writer only writes: raw trades, candles
+ * (provisional, or final: from the window, or from the stored trades when
+ * the minute was finalized before), and minutes rebuilt from their stored
+ * trades. While Cassandra is down or
  * overloaded it waits the outage out with back-off (its mailbox fills and
  * the senders wait: back-pressure), and it answers every request with a
  * {@linkcode WriteDone} message to the requester, so durability comes back
@@ -31,6 +33,12 @@ export interface WriteDone {
   tag: number;
   /** Set when the write failed for good (not a passing outage: those are waited out). */
   error?: unknown;
+  /**
+   * Of a `finals` request: window starts not written because a final row
+   * was already there; the requester has them rebuilt from the store once
+   * their trades are durable.
+   */
+  rebuild?: number[];
 }
 
 /** Requests a writer handles. */
@@ -39,6 +47,7 @@ export type WriteRequest =
   & (
     | { type: "trades"; trades: LoggedTrade[] }
     | { type: "candles"; candles: Candle[]; isFinal: boolean }
+    | { type: "finals"; candles: Candle[] }
     | { type: "rebuild"; symbol: string; windowStart: number; sizeMs: number }
   );
 
@@ -80,8 +89,9 @@ class WriterActor implements Actor<WriteRequest> {
 
   async receive(msg: WriteRequest): Promise<void> {
     let error: unknown;
+    let rebuild: number[] | undefined;
     try {
-      await retryWithBackoff(() => this.write(msg), {
+      rebuild = await retryWithBackoff(() => this.write(msg), {
         attempts: Infinity,
         minMs: this.deps.backoff?.minMs ?? 100,
         maxMs: this.deps.backoff?.maxMs ?? 5_000,
@@ -110,10 +120,29 @@ class WriterActor implements Actor<WriteRequest> {
       epoch: msg.epoch,
       tag: msg.tag,
       error,
+      rebuild,
     }).catch(() => {});
   }
 
-  private async write(msg: WriteRequest): Promise<void> {
+  /** Writes the final candle of a minute computed from its stored trades. */
+  private async rebuild(
+    symbol: string,
+    windowStart: number,
+    sizeMs: number,
+  ): Promise<void> {
+    const { store, metrics } = this.deps;
+    const trades = await store.readTrades(
+      symbol,
+      windowStart,
+      windowStart + sizeMs,
+    );
+    if (trades.length === 0) return;
+    const candle = computeCandle(symbol, windowStart, trades, sizeMs);
+    await store.writeCandles([{ candle, isFinal: true }]);
+    metrics.candlesEmitted.inc({ state: "recomputed" });
+  }
+
+  private async write(msg: WriteRequest): Promise<number[] | undefined> {
     const { store, metrics } = this.deps;
     switch (msg.type) {
       case "trades": {
@@ -133,20 +162,26 @@ class WriterActor implements Actor<WriteRequest> {
           msg.candles.length,
         );
         return;
-      case "rebuild": {
-        const end = msg.windowStart + msg.sizeMs;
-        const trades = await store.readTrades(msg.symbol, msg.windowStart, end);
-        if (trades.length === 0) return;
-        const candle = computeCandle(
-          msg.symbol,
-          msg.windowStart,
-          trades,
-          msg.sizeMs,
-        );
-        await store.writeCandles([{ candle, isFinal: true }]);
-        metrics.candlesEmitted.inc({ state: "recomputed" });
-        return;
+      case "finals": {
+        const rebuild: number[] = [];
+        for (const candle of msg.candles) {
+          // A final row already there means an earlier owner of this minute
+          // wrote it and may have committed past some of its trades, which
+          // this window then never saw: only the stored trades are the whole
+          // minute. Without one, nothing was committed past any of its
+          // trades, so the window saw them all and its candle is complete.
+          if (await store.hasFinalCandle(candle.symbol, candle.windowStart)) {
+            rebuild.push(candle.windowStart);
+          } else {
+            await store.writeCandles([{ candle, isFinal: true }]);
+            metrics.candlesEmitted.inc({ state: "final" });
+          }
+        }
+        return rebuild;
       }
+      case "rebuild":
+        await this.rebuild(msg.symbol, msg.windowStart, msg.sizeMs);
+        return;
     }
   }
 }

@@ -61,6 +61,8 @@ interface OpenWindow {
   acc: CandleAccumulator;
   /** Smallest offset held per partition: what a commit must not pass. */
   minOffset: Map<number, number>;
+  /** Largest offset held (any partition): what must be durable before the store has the window. */
+  maxOffset: number;
 }
 
 /**
@@ -149,10 +151,15 @@ export class SymbolWindows {
     if (this.isFinalized(start)) return "late";
     let w = this.#open.get(start);
     if (w === undefined) {
-      w = { acc: new CandleAccumulator(), minOffset: new Map() };
+      w = {
+        acc: new CandleAccumulator(),
+        minOffset: new Map(),
+        maxOffset: -Infinity,
+      };
       this.#open.set(start, w);
     }
     w.acc.add(t);
+    if (t.offset > w.maxOffset) w.maxOffset = t.offset;
     const min = w.minOffset.get(t.partition);
     if (min === undefined || t.offset < min) {
       w.minOffset.set(t.partition, t.offset);
@@ -219,6 +226,11 @@ export class SymbolWindows {
       if (min === undefined || offset < min) min = offset;
     }
     return min;
+  }
+
+  /** Largest Kafka offset held by the open window starting at `windowStart`, if open. */
+  maxOffsetOf(windowStart: number): number | undefined {
+    return this.#open.get(windowStart)?.maxOffset;
   }
 
   /** True when no window is open. */

@@ -17,3 +17,4 @@ export * from "./oracle.ts";
 export * from "./servers.ts";
 export * from "./fault_servers.ts";
 export * from "./feed_ledger.ts";
+export * from "./pipeline_run.ts";
