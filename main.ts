@@ -26,7 +26,6 @@ import {
   KafkaTradeProducer,
   KafkaTradeSource,
 } from "./actors/kafka/mod.ts";
-import { waitForBroker } from "./actors/kafka/broker_reachable.ts";
 import {
   createPipelineMetrics,
   observeRuntimeEvents,
@@ -43,7 +42,6 @@ import {
 } from "./actors/pipeline/mod.ts";
 import { createMarketWeb } from "./actors/web/mod.ts";
 import {
-  type ActorRef,
   ActorSystem,
   consoleLogger,
   type Logger,
@@ -52,8 +50,6 @@ import {
 
 /** A running Tickline instance. */
 export interface App {
-  /** Resolves once the consumer joined its group (it waits for Kafka; ingest does not). */
-  consuming: Promise<void>;
   /** Stops ingest, then consumers (flushing and committing), then writers. */
   stop(): Promise<void>;
   /** Resolves with an error if the supervision tree gave up. */
@@ -231,55 +227,45 @@ export async function startApp(
     store,
     metrics,
   });
-  let consumer: ActorRef<unknown> | undefined;
-  const abortConsuming = new AbortController();
-  // The consumer starts once a broker answers, in the background: its group
-  // join can take a session time-out and must not delay ingest or health.
-  const consuming = waitForBroker(config.kafkaBrokers, abortConsuming.signal)
-    .then(() =>
-      system.spawn(
-        "consumer",
-        consumerProps({
-          source,
-          partition: {
-            writers,
-            metrics,
-            deadLetters: (letters) => producer.sendDeadLetters(letters),
-            window: {
-              sizeMs: 60_000,
-              latenessMs: config.windowLatenessMs,
-              graceMs: config.windowGraceMs,
-              maxAheadMs: config.windowMaxAheadMs,
-              provisionalIntervalMs: config.provisionalIntervalMs,
-              tickMs: 100,
-              beforeTrades: seams.beforeWindowTrades,
-            },
-            commitIntervalMs: config.commitIntervalMs,
-            maxInFlightWrites: 8,
-            maxUnackedPerWindow: 4,
-            maxPendingRebuilds: 256,
-            windowIdleMs: 120_000,
-          },
-        }),
-      )
-    ).then((ref) => {
-      consumer = ref as ActorRef<unknown>;
-    });
-  consuming.catch(() => {}); // aborted by stop(), or the system shut down
+  // The consumer joins its group in the background, retrying with back-off
+  // while Kafka is down: the join never delays ingest or health.
+  const consumer = await system.spawn(
+    "consumer",
+    consumerProps({
+      source,
+      partition: {
+        writers,
+        metrics,
+        deadLetters: (letters) => producer.sendDeadLetters(letters),
+        window: {
+          sizeMs: 60_000,
+          latenessMs: config.windowLatenessMs,
+          graceMs: config.windowGraceMs,
+          maxAheadMs: config.windowMaxAheadMs,
+          provisionalIntervalMs: config.provisionalIntervalMs,
+          tickMs: 100,
+          beforeTrades: seams.beforeWindowTrades,
+        },
+        commitIntervalMs: config.commitIntervalMs,
+        maxInFlightWrites: 8,
+        maxUnackedPerWindow: 4,
+        maxPendingRebuilds: 256,
+        windowIdleMs: 120_000,
+      },
+    }),
+  );
 
   readiness = async () => {
     const i = await ingest.ask<IngestStatus>({ type: "status" }, {
       timeoutMs: 1000,
     });
-    const c = consumer
-      ? await consumer.ask<ConsumerStatus>({ type: "status" }, {
-        timeoutMs: 1000,
-      })
-      : undefined;
+    const c = await consumer.ask<ConsumerStatus>({ type: "status" }, {
+      timeoutMs: 1000,
+    });
     // Not ready while trades cannot reach Kafka or were dropped lately.
     const dropping = i.lastDropAt !== undefined &&
       clock.now() - i.lastDropAt < 60_000;
-    const ready = (c?.joined ?? false) && i.connected && i.kafkaHealthy &&
+    const ready = c.joined && i.connected && i.kafkaHealthy &&
       !dropping && storeEvents.available();
     metrics.ready.set(ready ? 1 : 0);
     return ready;
@@ -294,7 +280,6 @@ export async function startApp(
   let stopping: Promise<void> | undefined;
   const stop = () =>
     stopping ??= (async () => {
-      abortConsuming.abort();
       await system.shutdown();
       await web.close(); // ends open event streams so the server can stop
       await Promise.allSettled([
@@ -308,7 +293,7 @@ export async function startApp(
     await stop();
     return result;
   });
-  return { stop, terminated, metricsPort: server.port, consuming };
+  return { stop, terminated, metricsPort: server.port };
 }
 
 async function main(): Promise<number> {

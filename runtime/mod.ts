@@ -17,6 +17,7 @@
 
 export type * from "./types.ts";
 export { ActorSystem, DEFAULT_THROUGHPUT } from "./system.ts";
+export { Backoff, backoffCeiling } from "./backoff.ts";
 export { ManualClock, type ManualClockOptions, RealClock } from "./clock.ts";
 export {
   ActorFailedError,

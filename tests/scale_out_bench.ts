@@ -14,7 +14,7 @@ import {
   startApp,
 } from "./support/app_process.ts";
 import { startPipelineRun } from "./support/pipeline_run.ts";
-import { deleteTopics, spreadSymbols } from "./support/servers.ts";
+import { spreadSymbols } from "./support/servers.ts";
 
 const STEP_S = Number(Deno.env.get("BENCH_STEP_SECONDS") ?? "20");
 const OFFERED = Number(Deno.env.get("BENCH_RATE") ?? "30000");
@@ -35,14 +35,10 @@ async function step(instances: number): Promise<string> {
   const run = await startPipelineRun({
     symbols: (id) => spreadSymbols(`SB${id}`, 6, 1),
     partitions: 6,
+    ingestLeases: true,
     feed: { ratePerSec: 1, seed: 81, batchIntervalMs: 20 },
   });
-  const env = {
-    ...run.env,
-    INGEST_OWNERSHIP: "leases",
-    INGEST_LEASE_TOPIC: `it-${run.id}-leases`,
-    INGEST_SHARDS: "16",
-  };
+  const env = run.env;
   const apps: AppProcess[] = [];
   try {
     for (let i = 0; i < instances; i++) apps.push(await startApp(env));
@@ -66,7 +62,6 @@ async function step(instances: number): Promise<string> {
     } |`;
   } finally {
     for (const app of apps) await app.stop();
-    await deleteTopics(run.kafka, [env.INGEST_LEASE_TOPIC]);
     await run.close();
   }
 }

@@ -14,7 +14,7 @@ import {
 import { fastPastClock } from "./support/clocks.ts";
 import { assertStoredAreSent, verifyEndState } from "./support/end_state.ts";
 import { startPipelineRun } from "./support/pipeline_run.ts";
-import { deleteTopics, eventually, spreadSymbols } from "./support/servers.ts";
+import { eventually, spreadSymbols } from "./support/servers.ts";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -28,6 +28,7 @@ Deno.test({
     const run = await startPipelineRun({
       symbols: (id) => spreadSymbols(`LS${id}`, 6, 1),
       partitions: 6,
+      ingestLeases: true,
       feed: {
         ratePerSec: 2000,
         seed: 51,
@@ -36,13 +37,7 @@ Deno.test({
       },
     });
     const { kafka, cassandra, symbols, ledger } = run;
-    const env = {
-      ...run.env,
-      INGEST_OWNERSHIP: "leases",
-      INGEST_LEASE_TOPIC: `it-${run.id}-leases`,
-      INGEST_SHARDS: "16",
-      INGEST_SESSION_TIMEOUT_MS: "6000",
-    };
+    const env = run.env;
     const apps: AppProcess[] = [];
     const owned = (app: AppProcess) =>
       scrapeMetric(app.metricsPort, "tickline_ingest_owned_symbols");
@@ -111,7 +106,6 @@ Deno.test({
       assert.equal(await apps[0].stop(), 0);
     } finally {
       for (const app of apps) await app.kill();
-      await deleteTopics(kafka, [env.INGEST_LEASE_TOPIC]);
       await run.close();
     }
   },

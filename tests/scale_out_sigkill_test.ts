@@ -17,7 +17,7 @@ import { fastPastClock } from "./support/clocks.ts";
 import { verifyEndState } from "./support/end_state.ts";
 import { reconcileWhen } from "./support/feed_ledger.ts";
 import { startPipelineRun } from "./support/pipeline_run.ts";
-import { deleteTopics, eventually, spreadSymbols } from "./support/servers.ts";
+import { eventually, spreadSymbols } from "./support/servers.ts";
 
 const TRADES = 200_000;
 const RATE = 2_000;
@@ -35,6 +35,7 @@ Deno.test({
     const run = await startPipelineRun({
       symbols: (id) => spreadSymbols(`KS${id}`, 6, 1),
       partitions: 6,
+      ingestLeases: true,
       feed: {
         ratePerSec: RATE,
         seed: 71,
@@ -43,13 +44,7 @@ Deno.test({
       },
     });
     const { kafka, cassandra, symbols, ledger } = run;
-    const env = {
-      ...run.env,
-      INGEST_OWNERSHIP: "leases",
-      INGEST_LEASE_TOPIC: `it-${run.id}-leases`,
-      INGEST_SHARDS: "16",
-      INGEST_SESSION_TIMEOUT_MS: "6000",
-    };
+    const env = run.env;
     const seed = Number(Deno.env.get("SCALE_KILL_SEED") ?? 71);
     let rnd = seed;
     const random = () => (rnd = (rnd * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
@@ -109,7 +104,6 @@ Deno.test({
       }
     } finally {
       for (const app of apps) await app.kill();
-      await deleteTopics(kafka, [env.INGEST_LEASE_TOPIC]);
       await run.close();
     }
   },

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { backoffCeiling } from "../../runtime/backoff.ts";
+import { backoffCeiling } from "../../runtime/mod.ts";
 
 /** Settings of {@linkcode retryWithBackoff}. */
 export interface RetryOptions {

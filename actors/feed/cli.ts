@@ -21,16 +21,10 @@ import {
   type FeedServerOptions,
   startFeedServer,
 } from "./server.ts";
+import { DEFAULT_SYMBOL_LIST } from "../config/config.ts";
 
-/** Symbols traded when FEED_SYMBOLS is not set. */
-export const DEFAULT_FEED_SYMBOLS: readonly string[] = [
-  "AAPL",
-  "MSFT",
-  "TSLA",
-  "AMZN",
-  "BINANCE:BTCUSDT",
-  "BINANCE:ETHUSDT",
-];
+/** Symbols traded when FEED_SYMBOLS is not set: the ones the app ingests by default. */
+export const DEFAULT_FEED_SYMBOLS: readonly string[] = DEFAULT_SYMBOL_LIST;
 
 /** Thrown for a flag or variable the feed cannot use. */
 export class FeedCliError extends Error {

@@ -10,7 +10,7 @@
  *
  * @module
  */
-import { Backoff } from "../../runtime/backoff.ts";
+import { Backoff } from "../../runtime/mod.ts";
 import type {
   ActorContext,
   ActorProps,

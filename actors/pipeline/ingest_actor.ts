@@ -20,6 +20,7 @@
  *
  * @module
  */
+import { backoffCeiling } from "../../runtime/mod.ts";
 import type { Actor, ActorContext, ActorProps } from "../../runtime/types.ts";
 import {
   type EncodedRecord,
@@ -121,6 +122,9 @@ export interface IngestDeps {
  * subscribed.
  */
 export const RELEASE_TAIL_MS = 100;
+
+/** Waits between failed trade produces: 100 ms doubling to 2 s. */
+const PRODUCE_RETRY = { minMs: 100, maxMs: 2_000, resetAfterMs: 0 };
 
 /** Tries of one dead-letter chunk before it is dropped. */
 const DLQ_TRIES = 3;
@@ -459,9 +463,9 @@ class IngestActor implements Actor<IngestMsg> {
     this.conn++; // stale open/close events of the old socket are ignored from here on
     if (this.connected) this.deps.metrics.feedConnected.set(0);
     this.connected = false;
-    const ceiling = Math.min(
-      this.deps.backoff.maxMs,
-      this.deps.backoff.minMs * 2 ** this.attempt,
+    const ceiling = backoffCeiling(
+      { ...this.deps.backoff, resetAfterMs: 0 },
+      this.attempt,
     );
     const delay = Math.floor(this.random() * ceiling);
     this.attempt = Math.min(this.attempt + 1, 30);
@@ -726,7 +730,7 @@ class IngestActor implements Actor<IngestMsg> {
         },
       );
     }
-    const delay = Math.min(2_000, 100 * 2 ** Math.min(this.sendFailures, 5));
+    const delay = backoffCeiling(PRODUCE_RETRY, this.sendFailures);
     this.retryDue = this.ctx.clock.now() + delay;
     this.ctx.timers.startSingle("pump", { type: "pump" }, delay);
     this.updateGauges();

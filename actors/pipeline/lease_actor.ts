@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { Backoff } from "../../runtime/backoff.ts";
+import { Backoff } from "../../runtime/mod.ts";
 import type {
   ActorContext,
   ActorProps,

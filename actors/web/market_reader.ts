@@ -8,7 +8,7 @@
  * @module
  */
 import cassandra from "cassandra-driver";
-import { Backoff } from "../../runtime/backoff.ts";
+import { Backoff } from "../../runtime/mod.ts";
 import type { Logger } from "../../runtime/mod.ts";
 import { computeCandle } from "../window/mod.ts";
 import { utcDaysOf, utcMonthsOf } from "./partitions.ts";

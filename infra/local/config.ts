@@ -69,37 +69,30 @@ export const DEFAULT_INGEST_SHARDS = 16;
 /** Default name of the ingest lease topic. */
 export const DEFAULT_INGEST_LEASE_TOPIC = "trades.ingest-leases";
 
-function positiveInt(
+/** An integer variable in `[min, max]`; `what` names the expected kind in the error. */
+function intVar(
   env: Record<string, string | undefined>,
   name: string,
   fallback: number,
+  what: { min: number; max: number; kind: string },
 ): number {
   const raw = env[name];
   if (raw === undefined || raw === "") return fallback;
   const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1) {
+  if (!Number.isInteger(value) || value < what.min || value > what.max) {
     throw new RangeError(
-      `${name}=${raw} is not a positive integer; set it to e.g. ${fallback} or unset it.`,
+      `${name}=${raw} is not ${what.kind}; set it to e.g. ${fallback} or unset it.`,
     );
   }
   return value;
 }
 
-function port(
-  env: Record<string, string | undefined>,
-  name: string,
-  fallback: number,
-): number {
-  const raw = env[name];
-  if (raw === undefined || raw === "") return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1 || value > 65535) {
-    throw new RangeError(
-      `${name}=${raw} is not a TCP port; set it to an integer 1-65535 or unset it.`,
-    );
-  }
-  return value;
-}
+const PORT = { min: 1, max: 65535, kind: "a TCP port (1-65535)" };
+const COUNT = {
+  min: 1,
+  max: Number.MAX_SAFE_INTEGER,
+  kind: "a positive integer",
+};
 
 /**
  * Builds the configuration from the environment.
@@ -125,23 +118,29 @@ export function loadInfraConfig(
     runDir: join(localDir, "run"),
     host: "127.0.0.1",
     ports: {
-      kafka: port(env, "KAFKA_PORT", 9092),
-      kafkaController: port(env, "KAFKA_CONTROLLER_PORT", 9095),
-      kafkaJmxExporter: port(env, "KAFKA_JMX_EXPORTER_PORT", 7071),
-      cassandra: port(env, "CASSANDRA_PORT", 9042),
-      cassandraStorage: port(env, "CASSANDRA_STORAGE_PORT", 7000),
-      cassandraJmx: port(env, "CASSANDRA_JMX_PORT", 7199),
-      cassandraJmxExporter: port(env, "CASSANDRA_JMX_EXPORTER_PORT", 7072),
-      prometheus: port(env, "PROMETHEUS_PORT", 9090),
-      alertmanager: port(env, "ALERTMANAGER_PORT", 9093),
+      kafka: intVar(env, "KAFKA_PORT", 9092, PORT),
+      kafkaController: intVar(env, "KAFKA_CONTROLLER_PORT", 9095, PORT),
+      kafkaJmxExporter: intVar(env, "KAFKA_JMX_EXPORTER_PORT", 7071, PORT),
+      cassandra: intVar(env, "CASSANDRA_PORT", 9042, PORT),
+      cassandraStorage: intVar(env, "CASSANDRA_STORAGE_PORT", 7000, PORT),
+      cassandraJmx: intVar(env, "CASSANDRA_JMX_PORT", 7199, PORT),
+      cassandraJmxExporter: intVar(
+        env,
+        "CASSANDRA_JMX_EXPORTER_PORT",
+        7072,
+        PORT,
+      ),
+      prometheus: intVar(env, "PROMETHEUS_PORT", 9090, PORT),
+      alertmanager: intVar(env, "ALERTMANAGER_PORT", 9093, PORT),
     },
-    tradesPartitions: positiveInt(
+    tradesPartitions: intVar(
       env,
       "TRADES_PARTITIONS",
       DEFAULT_TRADES_PARTITIONS,
+      COUNT,
     ),
     ingestLeaseTopic: env.INGEST_LEASE_TOPIC || DEFAULT_INGEST_LEASE_TOPIC,
-    ingestShards: positiveInt(env, "INGEST_SHARDS", DEFAULT_INGEST_SHARDS),
+    ingestShards: intVar(env, "INGEST_SHARDS", DEFAULT_INGEST_SHARDS, COUNT),
     // Port 9 (discard) refuses connections: alerts fail fast instead of leaking anywhere.
     slackWebhookUrl: env.SLACK_WEBHOOK_URL || "http://127.0.0.1:9/",
     kafkaHeap: env.KAFKA_HEAP || "512m",

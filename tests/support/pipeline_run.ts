@@ -43,6 +43,8 @@ export interface PipelineRunOptions {
   env?: Record<string, string>;
   /** Cassandra to read from (and the app to write to). Default: the shared one. */
   cassandraContactPoints?: string;
+  /** Instances share the symbols through ingest leases on a lease topic of the run's own. */
+  ingestLeases?: boolean;
 }
 
 /**
@@ -75,10 +77,19 @@ export async function startPipelineRun(
     localDataCenter: "datacenter1",
     keyspace: "market",
   });
+  const leaseTopic = `it-${id}-leases`;
   const env: PipelineEnv = {
     ...base,
     FINNHUB_URL: feed.url,
     CASSANDRA_CONTACT_POINTS: contactPoints,
+    ...(options.ingestLeases
+      ? {
+        INGEST_OWNERSHIP: "leases",
+        INGEST_LEASE_TOPIC: leaseTopic,
+        INGEST_SHARDS: "16",
+        INGEST_SESSION_TIMEOUT_MS: "6000",
+      }
+      : {}),
     ...options.env,
   };
   let closing: Promise<void> | undefined;
@@ -86,7 +97,11 @@ export async function startPipelineRun(
     closing ??= (async () => {
       await feed.close();
       await client.shutdown();
-      await deleteTopics(kafka, [env.TRADES_TOPIC, env.DLQ_TOPIC]);
+      await deleteTopics(kafka, [
+        env.TRADES_TOPIC,
+        env.DLQ_TOPIC,
+        ...(options.ingestLeases ? [leaseTopic] : []),
+      ]);
     })();
   return {
     id,
