@@ -25,6 +25,7 @@ import {
   KafkaIngestLeases,
   KafkaTradeProducer,
   KafkaTradeSource,
+  leaseSessionTimeoutMs,
 } from "./actors/kafka/mod.ts";
 import {
   createPipelineMetrics,
@@ -38,6 +39,7 @@ import {
   ingestProps,
   type IngestStatus,
   leaseProps,
+  quiesceIngest,
   spawnWriters,
 } from "./actors/pipeline/mod.ts";
 import { createMarketWeb } from "./actors/web/mod.ts";
@@ -181,6 +183,9 @@ export async function startApp(
   if (config.ingestOwnership === "leases") {
     // Several instances: each ingests only the symbols of the shards the
     // lease group gives it, so no trade is ingested twice.
+    const sessionTimeoutMs = leaseSessionTimeoutMs(
+      config.ingestSessionTimeoutMs,
+    );
     await system.spawn(
       "leases",
       leaseProps({
@@ -188,13 +193,13 @@ export async function startApp(
           groupId: `${config.kafkaGroupId}-ingest`,
           topic: config.ingestLeaseTopic,
           shards: config.ingestShards,
-          sessionTimeoutMs: config.ingestSessionTimeoutMs,
+          sessionTimeoutMs,
           now: () => clock.now(),
         }),
         ingest,
         symbols: config.symbols,
         shards: config.ingestShards,
-        sessionTimeoutMs: config.ingestSessionTimeoutMs,
+        sessionTimeoutMs,
       }),
     );
   }
@@ -280,6 +285,9 @@ export async function startApp(
   let stopping: Promise<void> | undefined;
   const stop = () =>
     stopping ??= (async () => {
+      // Trades the feed sent before it read our unsubscribes are received
+      // first: a clean stop (or handover) loses none of them.
+      await quiesceIngest(ingest, clock).catch(() => {});
       await system.shutdown();
       await web.close(); // ends open event streams so the server can stop
       await Promise.allSettled([

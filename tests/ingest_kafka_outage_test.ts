@@ -9,6 +9,11 @@
  *   Prometheus and Alertmanager.
  * - app C, started while Kafka is down (it used to exit at once): it
  *   subscribes, buffers, and every trade it was sent is stored once.
+ * - app D, with ingest leases (the default): its lease lapses during the
+ *   outage, so it unsubscribes (nobody may know it still owns its symbols)
+ *   and drops, counted, what the feed sent before it read the unsubscribe;
+ *   when Kafka is back it holds them again, and every other trade it was
+ *   sent is stored once.
  * No app exits; /readyz fails during the outage.
  *
  * @module
@@ -23,6 +28,7 @@ import {
 } from "../alerts/mod.ts";
 import {
   createTopics,
+  eventually,
   findSecrets,
   launchApp,
   pipelineEnv,
@@ -57,6 +63,12 @@ Deno.test({
     const envA = pipelineEnv(`${id}A`, [`KO${id}A1`, `KO${id}A2`]);
     const envB = pipelineEnv(`${id}B`, [`KO${id}B1`, `KO${id}B2`]);
     const envC = pipelineEnv(`${id}C`, [`KO${id}C1`]);
+    const envD = {
+      ...pipelineEnv(`${id}D`, [`KO${id}D1`, `KO${id}D2`]),
+      INGEST_OWNERSHIP: "leases",
+      INGEST_LEASE_TOPIC: `it-${id}D-leases`,
+      INGEST_SESSION_TIMEOUT_MS: "8000",
+    };
     await createTopics(
       kafka,
       [
@@ -66,6 +78,8 @@ Deno.test({
         envB.DLQ_TOPIC,
         envC.TRADES_TOPIC,
         envC.DLQ_TOPIC,
+        envD.TRADES_TOPIC,
+        envD.DLQ_TOPIC,
       ].map((topic) => ({ topic, numPartitions: 3 })),
     );
     const cassandra = await testCassandra();
@@ -106,6 +120,9 @@ Deno.test({
     const a = await run(envA, {}, tokenA);
     // B: about 4 s of trades; drops during a 30 s outage.
     const b = await run(envB, { INGEST_BUFFER_BYTES: "1000000" });
+    const d = await run(envD, {});
+    const ownedD = () =>
+      scrapeMetric(d.app.metricsPort, "tickline_ingest_owned_symbols");
     const stack = await startAlertingStack({
       jobs: [{ job: "tickline", targets: [`127.0.0.1:${b.app.metricsPort}`] }],
       slackWebhookUrl: `${
@@ -115,6 +132,7 @@ Deno.test({
     let c: Awaited<ReturnType<typeof run>> | undefined;
     try {
       await sleep(3000);
+      assert.equal(await ownedD(), 2, "D holds its symbols");
       await servers.kafka!.kill();
       const downAt = Date.now();
       // C starts while Kafka is down (it used to exit at once) and buffers.
@@ -123,11 +141,18 @@ Deno.test({
       assert.equal(await readiness(a.app.metricsPort), 503, "A not ready");
       assert.equal(await readiness(b.app.metricsPort), 503, "B not ready");
       await sleep(OUTAGE_MS - (Date.now() - downAt));
+      const ownedDuringOutage = await ownedD();
       await servers.kafka!.start();
       const upAt = Date.now();
       await sleep(5000);
+      const ownedAgain = await eventually(
+        async () => (await ownedD()) === 2,
+        60_000,
+        250,
+      );
       a.feed.setRate(0);
       b.feed.setRate(0);
+      d.feed.setRate(0);
       c!.feed.setRate(0);
       await sleep(300);
       const firing = await slack.waitFor(
@@ -168,6 +193,18 @@ Deno.test({
         (r) => r.missing.length === 0 && settled(r),
         120_000,
       );
+      // Final: D's feed stopped.
+      const notOwnedD = await scrapeMetric(
+        d.app.metricsPort,
+        "tickline_trades_not_owned_total",
+      );
+      const rd = await reconcileWhen(
+        cassandra,
+        d.symbols,
+        d.ledger,
+        (r) => r.missing.length <= notOwnedD && settled(r),
+        120_000,
+      );
       const cm = async (name: string) =>
         await scrapeMetric(c!.app.metricsPort, name);
       const cStats = `produced ${await cm(
@@ -206,9 +243,24 @@ Deno.test({
           `missing ${rb.missing.length}, duplicated ${rb.duplicated}\n` +
           `  C (started during the outage): sent ${rc.sent}, stored ${rc.stored}, missing ${rc.missing.length}, ` +
           `duplicated ${rc.duplicated} (${cStats})\n` +
+          `  D (ingest leases): owned ${ownedDuringOutage} during the outage; sent ${rd.sent}, ` +
+          `stored ${rd.stored}, missing ${rd.missing.length}, not owned ${notOwnedD}, duplicated ${rd.duplicated}\n` +
           `  Slack: ${slackTitle(firing)}; ${rss}`,
       );
-      assert.ok(!a.exited() && !b.exited() && !c!.exited(), "no app exited");
+      assert.ok(
+        !a.exited() && !b.exited() && !c!.exited() && !d.exited(),
+        "no app exited",
+      );
+      assert.equal(ownedDuringOutage, 0, "D's lease lapsed: it let go");
+      assert.ok(ownedAgain, "D holds its symbols again after the outage");
+      assert.ok(rd.sent > 0);
+      assert.equal(
+        rd.missing.length,
+        notOwnedD,
+        "D lost only what arrived past its lease, each counted",
+      );
+      assert.equal(rd.duplicated, 0);
+      assert.equal(rd.unexpected, 0);
       assert.ok(rc.sent > 0, "C ingested during the outage");
       assert.equal(rc.missing.length, 0);
       assert.equal(rc.duplicated, 0);
@@ -230,14 +282,17 @@ Deno.test({
       assert.equal(await a.app.stop(), 0);
       assert.equal(await b.app.stop(), 0);
       assert.equal(await c!.app.stop(), 0);
+      assert.equal(await d.app.stop(), 0);
       assert.deepEqual(findSecrets([a.app.output()], [tokenA]), []);
     } finally {
       await a.app.kill();
       await b.app.kill();
       await c?.app.kill();
+      await d.app.kill();
       await a.feed.close();
       await b.feed.close();
       await c?.feed.close();
+      await d.feed.close();
       await stack.close();
       await slack.close();
       await cassandra.shutdown();

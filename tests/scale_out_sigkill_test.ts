@@ -6,6 +6,10 @@
  * nothing is stored that was not delivered, and the only trades missing are
  * those a killed instance had received but Kafka had not acknowledged
  * (reported; bounded per kill). Every candle equals the oracle of the log.
+ * The killed owner's symbols are taken over within `INGEST_SESSION_TIMEOUT_MS`,
+ * timed by the feed from the socket's end to the next subscription (a kill
+ * that lands while an earlier one is still being taken over is reported,
+ * not judged: its takeover waits for both).
  */
 import assert from "node:assert/strict";
 import {
@@ -49,6 +53,7 @@ Deno.test({
     let rnd = seed;
     const random = () => (rnd = (rnd * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     const apps: AppProcess[] = [];
+    const kills: number[] = [];
     const began = Date.now();
     try {
       for (let i = 0; i < 3; i++) apps.push(launchApp(env));
@@ -58,6 +63,7 @@ Deno.test({
       for (let kill = 0; kill < KILLS; kill++) {
         await sleep(1500 + random() * 4000);
         const victim = Math.floor(random() * apps.length);
+        kills.push(Date.now());
         await apps[victim].kill();
         apps[victim] = launchApp(env);
       }
@@ -98,6 +104,38 @@ Deno.test({
         symbols,
         timeoutMs: 180_000,
       });
+      // Takeovers, as the feed saw them: gaps that began at a kill.
+      const takeoverMs = Number(env.INGEST_SESSION_TIMEOUT_MS);
+      const gaps = run.feed.stats().gaps.filter((g) => g.to !== undefined);
+      const atKill = gaps.filter((g) =>
+        kills.some((k) => g.from >= k && g.from - k < 1_000)
+      );
+      const single = atKill.filter((g) =>
+        !kills.some((k) => k > g.from + 1_000 && k < g.to!)
+      );
+      const lengths = (list: typeof gaps) => list.map((g) => g.to! - g.from);
+      console.log(
+        `takeovers after SIGKILL: ${single.length} gaps of single kills, largest ${
+          Math.max(...lengths(single))
+        } ms, mean ${
+          (lengths(single).reduce((a, b) => a + b, 0) / single.length).toFixed(
+            0,
+          )
+        } ms (bound ${takeoverMs}); ${
+          atKill.length - single.length
+        } gaps overlapped a later kill (largest ${
+          Math.max(0, ...lengths(atKill))
+        } ms); largest gap of any kind ${Math.max(...lengths(gaps))} ms`,
+      );
+      assert.ok(single.length > 0, "some kills took symbols away");
+      for (const g of single) {
+        assert.ok(
+          g.to! - g.from <= takeoverMs,
+          `${g.symbol} taken over ${
+            g.to! - g.from
+          } ms after its owner's kill (bound ${takeoverMs})`,
+        );
+      }
       for (const app of apps) {
         await waitForReadiness(app.metricsPort, 200, 60_000, app);
         assert.equal(await app.stop(), 0);

@@ -159,7 +159,7 @@ const SPECS = {
   },
   INGEST_OWNERSHIP: {
     schema: z.enum(["all", "leases"], { error: "must be all or leases" }),
-    fallback: "all",
+    fallback: "leases",
     example: "leases",
   },
   INGEST_LEASE_TOPIC: {
@@ -169,7 +169,8 @@ const SPECS = {
   },
   INGEST_SHARDS: { schema: int(1, 1024), fallback: "16", example: "16" },
   INGEST_SESSION_TIMEOUT_MS: {
-    schema: int(6_000, 300_000),
+    // The lease group's Kafka session is 2 s less, and Kafka's minimum is 6 s.
+    schema: int(8_000, 300_000),
     fallback: "10000",
     example: "10000",
   },

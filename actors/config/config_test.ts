@@ -8,6 +8,21 @@ Deno.test("defaults run against the local infrastructure with the simulated feed
   assert.equal(c.feed.kind, "simulated");
   assert.equal(c.tradesTopic, "trades");
   assert.equal(c.dlqTopic, "trades.dlq");
+  // A second instance shares the symbols instead of ingesting them twice.
+  assert.equal(c.ingestOwnership, "leases");
+  assert.equal(c.ingestSessionTimeoutMs, 10_000);
+});
+
+Deno.test("the ingest takeover bound leaves Kafka's smallest session time-out (6 s) room for the rebalance", () => {
+  assert.equal(
+    loadConfig({ INGEST_SESSION_TIMEOUT_MS: "8000" }).ingestSessionTimeoutMs,
+    8_000,
+  );
+  assert.throws(
+    () => loadConfig({ INGEST_SESSION_TIMEOUT_MS: "7000" }),
+    (e) =>
+      e instanceof ConfigError && /INGEST_SESSION_TIMEOUT_MS/.test(e.message),
+  );
 });
 
 Deno.test("an unset METRICS_PORT may fall back to a free port; a set one never does", () => {

@@ -36,6 +36,7 @@ export {
   type ReplayCursorOptions,
   type ReplayLine,
 } from "./replay.ts";
+export { type FeedGap, SubscriptionGaps } from "./gaps.ts";
 export { hashString, mulberry32, type Random } from "./prng.ts";
 export {
   DEFAULT_FEED_SYMBOLS,

@@ -7,6 +7,7 @@
  */
 
 import { type FinnhubTrade, MarketSimulator } from "./simulator.ts";
+import { type FeedGap, SubscriptionGaps } from "./gaps.ts";
 import { loadReplayFile, ReplayCursor } from "./replay.ts";
 
 /** Minimal logger; the runtime's `Logger` fits. */
@@ -87,6 +88,16 @@ export interface FeedStats {
   deliveredBySymbol: Record<string, number>;
   /** Sum of `deliveredBySymbol`. */
   delivered: number;
+  /**
+   * Trades sent while nobody was subscribed to their symbol, per symbol: a
+   * replay streams on like a market whether or not anyone listens (the
+   * simulator pauses instead, so it misses nothing).
+   */
+  missedBySymbol: Record<string, number>;
+  /** Sum of `missedBySymbol`. */
+  missed: number;
+  /** Stretches with no subscriber to a symbol, from the start of trading on, in wall-clock ms. */
+  gaps: FeedGap[];
 }
 
 /** A running feed server. */
@@ -194,6 +205,9 @@ export async function startFeedServer(
   let delivered = 0;
   let started = false;
   const deliveredBySymbol: Record<string, number> = {};
+  const missedBySymbol: Record<string, number> = {};
+  let missed = 0;
+  const gaps = new SubscriptionGaps(options.symbols);
   let carry = 0;
   let lastTickAt = clock.now();
 
@@ -231,6 +245,13 @@ export async function startFeedServer(
     } else if (msg.type === "unsubscribe") {
       client.symbols.delete(symbol);
     }
+    watchGaps();
+  }
+
+  function watchGaps(): void {
+    // Wall-clock time, whatever clock the trades are stamped by: a gap is
+    // judged against the instances' own measurements.
+    if (started) gaps.observe(new Set(subscribedSymbols()), Date.now());
   }
 
   function dispatch(trades: readonly SentTrade[]): void {
@@ -257,6 +278,14 @@ export async function startFeedServer(
       deliveredBySymbol[key] = (deliveredBySymbol[key] ?? 0) + 1;
     }
     delivered += out.length;
+    if (out.length < trades.length) {
+      for (const t of trades) {
+        if (reached.has(t) || typeof t.s !== "string") continue;
+        gaps.miss(t.s);
+        missedBySymbol[t.s] = (missedBySymbol[t.s] ?? 0) + 1;
+        missed++;
+      }
+    }
     if (out.length > 0) onTrades?.(out);
   }
 
@@ -281,8 +310,11 @@ export async function startFeedServer(
       let subs = 0;
       for (const c of clients) subs += c.symbols.size;
       started = subs >= (options.startAfterSubscriptions ?? 1);
+      watchGaps();
     }
-    if (!started || symbols.length === 0 || remaining <= 0) {
+    // A replay is a market that goes on; the simulator waits for listeners.
+    const paused = symbols.length === 0 && !replay;
+    if (!started || paused || remaining <= 0) {
       // Nobody listening: the market pauses rather than piling up a backlog.
       lastTickAt = now;
       return;
@@ -345,6 +377,7 @@ export async function startFeedServer(
       socket.onmessage = (e) => onClientMessage(client, e.data);
       socket.onclose = () => {
         clients.delete(client);
+        watchGaps();
         resolveClosed();
         logger?.info("feed client disconnected", { connections: openCount() });
       };
@@ -423,6 +456,9 @@ export async function startFeedServer(
         replayFinished: replay?.done ?? false,
         deliveredBySymbol: { ...deliveredBySymbol },
         delivered,
+        missedBySymbol: { ...missedBySymbol },
+        missed,
+        gaps: gaps.list(),
       };
     },
   };

@@ -361,3 +361,43 @@ Deno.test("feed: delivers only after subscription, no backlog, and counts what i
   assert.equal(stats.deliveredBySymbol.MSFT ?? 0, counted("MSFT"));
   assert.equal(stats.deliveredBySymbol.TSLA, undefined, "never subscribed");
 });
+
+Deno.test("feed: a replay streams on while nobody holds a symbol, counting what nobody got", async () => {
+  const t0 = 1_700_000_000_000;
+  // 200 lines, 5 ms apart, one AAPL and one MSFT trade each: 1 s of market.
+  const lines = Array.from({ length: 200 }, (_, i) =>
+    JSON.stringify({
+      type: "trade",
+      data: [
+        { s: "AAPL", p: 100 + i, t: t0 + 5 * i, v: 1 },
+        { s: "MSFT", p: 200 + i, t: t0 + 5 * i, v: 1 },
+      ],
+    }));
+  const path = await Deno.makeTempFile({ suffix: ".jsonl" });
+  try {
+    await Deno.writeTextFile(path, lines.join("\n"));
+    await using feed = await startFeedServer({ ...FAST, replayFile: path });
+    const client = await TestFeedClient.connect(feed.url);
+    client.subscribe("AAPL");
+    await client.waitFor("some AAPL", () => client.trades().length >= 20);
+    client.unsubscribe("AAPL");
+    // Nobody listens now: the replay goes on to its end all the same.
+    await eventually("replay finished", () => feed.stats().replayFinished);
+    const stats = feed.stats();
+    assert.equal(stats.tradesSent, 400);
+    assert.equal(stats.delivered + stats.missed, 400);
+    assert.equal(stats.missedBySymbol.MSFT, 200, "MSFT was never held");
+    assert.equal(stats.deliveredBySymbol.AAPL, client.trades().length);
+    assert.ok(
+      stats.missedBySymbol.AAPL > 0,
+      "AAPL went on after the unsubscribe",
+    );
+    const byGap = Object.fromEntries(stats.gaps.map((g) => [g.symbol, g]));
+    assert.equal(byGap.MSFT.missed, 200);
+    assert.equal(byGap.AAPL.missed, stats.missedBySymbol.AAPL);
+    assert.equal(byGap.AAPL.to, undefined, "AAPL's gap is still open");
+    await client.close();
+  } finally {
+    await Deno.remove(path);
+  }
+});

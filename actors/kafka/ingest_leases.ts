@@ -14,6 +14,29 @@
  */
 import type { Consumer, Kafka } from "kafkajs";
 
+/**
+ * Allowance for the rebalance that follows a dead member's session time-out:
+ * the survivors notice it at their next heartbeat, rejoin and sync, and the
+ * new owner waits the handover grace before it subscribes.
+ */
+export const TAKEOVER_REBALANCE_MS = 2_000;
+
+/**
+ * The lease group's Kafka session time-out for a takeover bound: the dead
+ * owner is noticed after the session time-out and its shards move within
+ * {@linkcode TAKEOVER_REBALANCE_MS} more, so the whole takeover stays within
+ * `takeoverMs` (`INGEST_SESSION_TIMEOUT_MS`).
+ *
+ * @example
+ * ```ts
+ * import { leaseSessionTimeoutMs } from "./ingest_leases.ts";
+ * console.assert(leaseSessionTimeoutMs(10_000) === 8_000);
+ * ```
+ */
+export function leaseSessionTimeoutMs(takeoverMs: number): number {
+  return takeoverMs - TAKEOVER_REBALANCE_MS;
+}
+
 /** What the leases report, as they happen. */
 export interface LeaseListener {
   /** A rebalance began (or the membership ended): give every shard up now. */

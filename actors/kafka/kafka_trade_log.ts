@@ -77,6 +77,9 @@ export interface SourceSettings {
   logger: Logger;
 }
 
+/** One decoder for every record key: a decoder per record was measurable. */
+const KEY_DECODER = new TextDecoder();
+
 /**
  * A consumer-group member that delivers batches per partition, commits only
  * when told, and can rewind a partition to its committed offset.
@@ -164,7 +167,7 @@ export class KafkaTradeSource implements TradeSource {
           epoch: this.epochs.get(partition) ?? 0,
           records: batch.messages.map((m) => ({
             offset: Number(m.offset),
-            key: m.key ? new TextDecoder().decode(m.key) : null,
+            key: m.key ? KEY_DECODER.decode(m.key) : null,
             value: m.value,
           })),
           highWatermark: Number(batch.highWatermark),

@@ -15,11 +15,12 @@
  *
  * @module
  */
-import { Partitioners, type Producer } from "kafkajs";
+import type { Producer } from "kafkajs";
 import type { Logger } from "../../runtime/types.ts";
 import { encodeTrade } from "../trade/codec.ts";
 import { boundedDeadLetter } from "../trade/dead_letter.ts";
 import type { DeadLetter, Trade } from "../trade/types.ts";
+import { CachedDefaultPartitioner } from "./cached_partitioner.ts";
 import { createKafka, TradeLogError } from "./kafka_trade_log.ts";
 import type { TradeProducer } from "./trade_log.ts";
 
@@ -205,7 +206,7 @@ export class KafkaTradeProducer implements TradeProducer, RecordProducer {
         maxInFlightRequests: 1,
         allowAutoTopicCreation: false,
         // Java-compatible murmur2 keying: a symbol lands where other clients put it.
-        createPartitioner: Partitioners.DefaultPartitioner,
+        createPartitioner: CachedDefaultPartitioner,
         // Bounded on purpose: the ingest retries the same records in order,
         // with the same sequence numbers, so the broker still deduplicates.
         retry,
@@ -215,7 +216,7 @@ export class KafkaTradeProducer implements TradeProducer, RecordProducer {
     this.#letters = new LazyProducer(
       client("dlq").producer({
         allowAutoTopicCreation: false,
-        createPartitioner: Partitioners.DefaultPartitioner,
+        createPartitioner: CachedDefaultPartitioner,
         retry,
       }),
       requestTimeoutMs,

@@ -39,4 +39,6 @@ export {
   type IngestLeaseSettings,
   KafkaIngestLeases,
   type LeaseListener,
+  leaseSessionTimeoutMs,
+  TAKEOVER_REBALANCE_MS,
 } from "./ingest_leases.ts";

@@ -21,7 +21,13 @@
  * @module
  */
 import { backoffCeiling } from "../../runtime/mod.ts";
-import type { Actor, ActorContext, ActorProps } from "../../runtime/types.ts";
+import type {
+  Actor,
+  ActorContext,
+  ActorProps,
+  ActorRef,
+  Clock,
+} from "../../runtime/types.ts";
 import {
   type EncodedRecord,
   letterRecord,
@@ -59,7 +65,8 @@ export type IngestMsg =
   | { type: "own"; symbols: string[] }
   | { type: "lease"; until: number }
   | { type: "leaseCheck" }
-  | { type: "status" };
+  | { type: "status" }
+  | { type: "quiesce" };
 
 /** The answer to `{type: "status"}`. */
 export interface IngestStatus {
@@ -76,6 +83,8 @@ export interface IngestStatus {
   letters: number;
   /** Symbols ingested now. */
   owned: number;
+  /** When the last trade frame arrived (UNIX ms), if ever. */
+  lastTradeFrameAt?: number;
 }
 
 /** What the ingest actor needs. */
@@ -116,12 +125,10 @@ export interface IngestDeps {
   random?: () => number;
 }
 
-/**
- * How long after giving a symbol up its trades are still ingested; shorter
- * than the lease actor's handover grace, so the next owner is not yet
- * subscribed.
- */
-export const RELEASE_TAIL_MS = 100;
+/** Quiet this long after a `quiesce`, the feed has no trade of ours in flight. */
+export const QUIESCE_QUIET_MS = 200;
+/** A `quiesce` waits at most this long for the quiet (a feed that ignores unsubscribes). */
+export const QUIESCE_MAX_MS = 2_000;
 
 /** Waits between failed trade produces: 100 ms doubling to 2 s. */
 const PRODUCE_RETRY = { minMs: 100, maxMs: 2_000, resetAfterMs: 0 };
@@ -129,7 +136,35 @@ const PRODUCE_RETRY = { minMs: 100, maxMs: 2_000, resetAfterMs: 0 };
 /** Tries of one dead-letter chunk before it is dropped. */
 const DLQ_TRIES = 3;
 /** Frames waiting in the mailbox are bounded in bytes too (a CPU-starved process only). */
-const MAX_PENDING_FRAME_BYTES = 256 * 1024 * 1024;
+const MAX_PENDING_FRAME_BYTES = 16 * 1024 * 1024;
+
+/**
+ * The first half of a clean stop: the ingest actor unsubscribes everything,
+ * and this waits (bounded) until no trade frame has arrived for
+ * {@linkcode QUIESCE_QUIET_MS}, so the frames the feed sent before it read
+ * the unsubscribes are received and buffered, not cut off by the close.
+ *
+ * @example
+ * ```ts ignore
+ * await quiesceIngest(ingest, clock);
+ * await system.shutdown();
+ * ```
+ */
+export async function quiesceIngest(
+  ingest: ActorRef<IngestMsg>,
+  clock: Clock,
+): Promise<void> {
+  const ask = () =>
+    ingest.ask<IngestStatus>({ type: "status" }, { timeoutMs: 5_000 });
+  const began = clock.now();
+  await ingest.ask({ type: "quiesce" }, { timeoutMs: 5_000 });
+  while (clock.now() - began < QUIESCE_MAX_MS) {
+    await new Promise<void>((r) => clock.setTimeout(r, 50));
+    const { lastTradeFrameAt = -Infinity } = await ask();
+    const quietSince = Math.max(began, lastTradeFrameAt);
+    if (clock.now() - quietSince >= QUIESCE_QUIET_MS) return;
+  }
+}
 
 /**
  * Builds the props of the ingest actor.
@@ -188,8 +223,10 @@ class IngestActor implements Actor<IngestMsg> {
   private leaseUntil: number;
   /** When every symbol was given up, for the handover metric. */
   private releasedAt?: number;
-  /** Symbols given up lately, and when: their last frames are still ours. */
-  private readonly released = new Map<string, number>();
+  /** Symbols given up: the frames the feed sent before it read the unsubscribe are still ours. */
+  private readonly released = new Set<string>();
+  /** When the last trade frame arrived (UNIX ms). */
+  private lastTradeFrameAt?: number;
   /** Id of the trade send in flight (0: none); stale results are ignored. */
   private sendAttempt = 0;
   /** The result of the trade send in flight, also told to self when it settles. */
@@ -264,13 +301,7 @@ class IngestActor implements Actor<IngestMsg> {
         if (msg.conn !== this.conn) return;
         return this.onClosed(msg.detail);
       case "leaseCheck":
-        if (this.owned.size > 0 && this.ctx.clock.now() > this.leaseUntil) {
-          // Not renewed in time (Kafka unreachable, or this process was
-          // frozen): another instance may own these symbols by now.
-          this.ctx.log.warn("ingest lease lapsed; giving every symbol up");
-          this.own([]);
-        }
-        return;
+        return this.lapseIfOverdue(this.ctx.clock.now());
       case "watchdog": {
         const silentFor = this.ctx.clock.now() - this.lastSeen;
         if (this.ws && silentFor > this.deps.watchdogMs) {
@@ -308,7 +339,13 @@ class IngestActor implements Actor<IngestMsg> {
           lastDropAt: this.lastDropAt,
           letters: this.letters.length,
           owned: this.owned.size,
+          lastTradeFrameAt: this.lastTradeFrameAt,
         };
+      case "quiesce":
+        // A clean stop: unsubscribe now, so the frames still in flight
+        // arrive (and are produced) before the socket closes.
+        this.own([]);
+        return this.receive({ type: "status" }) as IngestStatus;
     }
   }
 
@@ -477,8 +514,20 @@ class IngestActor implements Actor<IngestMsg> {
     this.ctx.timers.startSingle("reconnect", { type: "connect" }, delay);
   }
 
+  /**
+   * Not renewed in time (Kafka unreachable, or this process was frozen):
+   * another instance may own these symbols by now, so give them all up.
+   */
+  private lapseIfOverdue(at: number): void {
+    if (this.owned.size === 0 || at <= this.leaseUntil) return;
+    this.ctx.log.warn("ingest lease lapsed; giving every symbol up");
+    this.own([]);
+  }
+
   private onFrame(msg: Extract<IngestMsg, { type: "frame" }>): void {
     const { metrics } = this.deps;
+    // A frame past the lease unsubscribes at once, not at the next check.
+    this.lapseIfOverdue(msg.at);
     this.lastSeen = this.ctx.clock.now();
     metrics.feedLastMessage.set(this.lastSeen / 1000);
     if (msg.kind === "binary") {
@@ -534,6 +583,7 @@ class IngestActor implements Actor<IngestMsg> {
     // A connection that delivers data has proven itself: start back-off afresh.
     if (msg.conn === this.conn) this.attempt = 0;
     metrics.tradesReceived.inc(message.data.length);
+    this.lastTradeFrameAt = msg.at;
     let droppedNow = 0;
     for (const raw of message.data) {
       const result = validateTrade(raw, {
@@ -576,16 +626,17 @@ class IngestActor implements Actor<IngestMsg> {
   }
 
   /**
-   * True for a trade of an owned symbol, or of one given up less than
-   * `RELEASE_TAIL_MS` before it arrived: the feed sends on until it reads the
-   * unsubscribe, and the next owner subscribes only `handover grace` after
-   * its assignment, so those last frames reached this instance alone.
+   * True for a trade of an owned symbol, or of one given up, however late it
+   * is read: the feed sends a connection's frames in order and stops a
+   * symbol once it reads the unsubscribe, so any frame of it that still
+   * arrives was sent before that; the next owner subscribes only the lease
+   * actor's handover grace after the rebalance began, so the feed reads our
+   * unsubscribe first. A time bound on our side would lose trades whenever
+   * this process is slow to read its socket, and protect nothing.
    */
   private mayIngest(symbol: string, at: number): boolean {
     if (at > this.leaseUntil) return false;
-    if (this.owned.has(symbol)) return true;
-    const releasedAt = this.released.get(symbol);
-    return releasedAt !== undefined && at - releasedAt < RELEASE_TAIL_MS;
+    return this.owned.has(symbol) || this.released.has(symbol);
   }
 
   /** Subscribes what is newly owned and unsubscribes what is not owned any more. */
@@ -596,7 +647,7 @@ class IngestActor implements Actor<IngestMsg> {
     for (const s of [...this.owned]) {
       if (next.has(s)) continue;
       this.owned.delete(s);
-      this.released.set(s, this.ctx.clock.now());
+      this.released.add(s);
       this.subscription("unsubscribe", s);
     }
     for (const s of next) {

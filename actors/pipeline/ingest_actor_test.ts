@@ -3,6 +3,7 @@ import {
   type ActorRef,
   ActorSystem,
   type Logger,
+  RealClock,
   silentLogger,
 } from "../../runtime/mod.ts";
 import { SecretScrubber } from "../config/secrets.ts";
@@ -23,6 +24,7 @@ import {
   type IngestMsg,
   ingestProps,
   type IngestStatus,
+  quiesceIngest,
 } from "./ingest_actor.ts";
 
 /** Records what was produced; sends can be slowed, failed or hung. */
@@ -572,6 +574,76 @@ Deno.test("ingest with leases: subscribes only what it owns while the lease hold
       assert.equal(f.producer.trades.length, produced, "no trade after lapse");
       assert.equal((await status(f.ingest)).owned, 0);
       assert.equal(f.feed.stats().subscriptions, 0);
+    },
+  );
+});
+
+Deno.test("ingest with leases: frames of a symbol it gave up are still its own however late they are read; never-owned ones are not", async () => {
+  const symbols = ["AAPL", "MSFT"];
+  await withIngest(
+    {
+      feed: { symbols, ratePerSec: 0, batchIntervalMs: 10, seed: 3 },
+      tuning: { ownership: "leases" },
+    },
+    async (f) => {
+      await until(async () => (await status(f.ingest)).connected, "connected");
+      const now = Date.now();
+      await f.ingest.tell({ type: "lease", until: now + 60_000 });
+      await f.ingest.tell({ type: "own", symbols: ["AAPL"] });
+      await f.ingest.tell({ type: "own", symbols: [] });
+      const frame = (s: string, p: number, at: number) => {
+        const data = JSON.stringify({
+          type: "trade",
+          data: [{ s, p, t: now, v: 1 }],
+        });
+        return {
+          type: "frame" as const,
+          conn: -1,
+          data,
+          bytes: data.length,
+          kind: "text" as const,
+          at,
+        };
+      };
+      // Read 5 s after the unsubscribe (a slow process): sent before the feed read it.
+      await f.ingest.tell(frame("AAPL", 1.5, now + 5_000));
+      await f.ingest.tell(frame("MSFT", 2.5, now + 5_000));
+      await until(() => f.producer.trades.length === 1, "the AAPL frame");
+      await new Promise((r) => setTimeout(r, 100));
+      assert.deepEqual(f.producer.trades.map((t) => t.symbol), ["AAPL"]);
+      // Past the lease, even a given-up symbol's frame may have reached another owner.
+      await f.ingest.tell(frame("AAPL", 3.5, now + 61_000));
+      await new Promise((r) => setTimeout(r, 100));
+      assert.equal(f.producer.trades.length, 1);
+    },
+  );
+});
+
+Deno.test("ingest: quiesce unsubscribes, waits for the frames in flight, and the stop then loses none", async () => {
+  let armed = false;
+  const inFlight = Promise.withResolvers<void>();
+  await withIngest(
+    {
+      feed: {
+        symbols: ["AAPL", "MSFT"],
+        ratePerSec: 5_000,
+        batchIntervalMs: 5,
+        // Fires right after a batch was sent, before the client read it.
+        onTrades: () => armed && inFlight.resolve(),
+      },
+    },
+    async (f) => {
+      await until(() => f.producer.trades.length > 500, "trades flowing");
+      armed = true;
+      await inFlight.promise;
+      await quiesceIngest(f.ingest, new RealClock());
+      assert.equal(f.feed.stats().subscriptions, 0, "unsubscribed");
+      await f.system.shutdown();
+      assert.equal(
+        f.producer.trades.length,
+        f.feed.stats().delivered,
+        "every trade the feed delivered was produced",
+      );
     },
   );
 });

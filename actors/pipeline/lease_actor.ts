@@ -46,9 +46,9 @@ const SAFETY_MS = 1_000;
 /**
  * Wait between being assigned shards and subscribing their symbols: the
  * previous owner gave them up when the rebalance began, but its unsubscribe
- * may still be on its way to the feed. Longer than the ingest's
- * `RELEASE_TAIL_MS`, during which the previous owner still keeps their last
- * frames.
+ * may still be on its way to the feed, and it still takes every frame the
+ * feed sent before reading it. The feed reads that unsubscribe first unless
+ * it lags by more than this.
  */
 export const HANDOVER_GRACE_MS = 250;
 

@@ -20,6 +20,7 @@ export {
   type IngestMsg,
   ingestProps,
   type IngestStatus,
+  quiesceIngest,
 } from "./ingest_actor.ts";
 export {
   type LeaseDeps,

@@ -58,6 +58,9 @@ export function pipelineEnv(id: string, symbols: string[]): PipelineEnv {
     LOG_LEVEL: "warn",
     // Quick failover for the crash and scale-out tests.
     KAFKA_SESSION_TIMEOUT_MS: "10000",
+    // One instance per run that buffers through Kafka outages; runs of
+    // several instances on one feed use ingest leases (`startPipelineRun`).
+    INGEST_OWNERSHIP: "all",
   };
 }
 

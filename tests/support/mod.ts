@@ -18,3 +18,4 @@ export * from "./servers.ts";
 export * from "./fault_servers.ts";
 export * from "./feed_ledger.ts";
 export * from "./pipeline_run.ts";
+export * from "./handover.ts";

@@ -87,7 +87,8 @@ export async function startPipelineRun(
         INGEST_OWNERSHIP: "leases",
         INGEST_LEASE_TOPIC: leaseTopic,
         INGEST_SHARDS: "16",
-        INGEST_SESSION_TIMEOUT_MS: "6000",
+        // The least Kafka allows: its lease session is 2 s less, at least 6 s.
+        INGEST_SESSION_TIMEOUT_MS: "8000",
       }
       : {}),
     ...options.env,

@@ -64,7 +64,19 @@ export async function createTopics(
   const admin = kafka.admin();
   await admin.connect();
   try {
-    await admin.createTopics({ topics, waitForLeaders: true });
+    // A broker just (re)started may not host the new partitions yet; creating
+    // again is a no-op for what exists, so retriable errors are retried.
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      try {
+        await admin.createTopics({ topics, waitForLeaders: true });
+        return;
+      } catch (e) {
+        const retriable = (e as { retriable?: boolean }).retriable === true;
+        if (!retriable || Date.now() > deadline) throw e;
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    }
   } finally {
     await admin.disconnect();
   }

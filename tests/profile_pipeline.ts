@@ -1,0 +1,210 @@
+/**
+ * `deno task profile`: where the app's time and memory go under load. Runs
+ * the app (`main.ts`, a child process with the V8 inspector on loopback) on
+ * the real local Kafka and Cassandra, fed by the simulated feed at a fixed
+ * rate, and takes a CPU profile and a sampling allocation profile over the
+ * Chrome DevTools protocol. Prints the top functions by self time and the
+ * top allocation sites, and writes both profiles (open them in Chrome's
+ * DevTools) to `.local/profiles/`. A tool, not a test: it asserts nothing.
+ *
+ * Env: PROFILE_RATE (trades/s, default 10000), PROFILE_SECONDS (default 30),
+ * PROFILE_WARMUP_SECONDS (default 10), PROFILE_CPU=0 (no profiles: only the
+ * app's RSS, sampled every 250 ms, which the profilers would distort),
+ * PROFILE_V8_FLAGS (passed to the app as `--v8-flags=`).
+ *
+ * @module
+ */
+import { startFeedServer } from "../actors/feed/mod.ts";
+import { freePort, rssOf, waitForReadiness } from "./support/app_process.ts";
+import { createRunTopics, pipelineEnv } from "./support/end_state.ts";
+import { deleteTopics, runId, testKafka } from "./support/servers.ts";
+
+const RATE = Number(Deno.env.get("PROFILE_RATE") ?? 10_000);
+const SECONDS = Number(Deno.env.get("PROFILE_SECONDS") ?? 30);
+const WARMUP = Number(Deno.env.get("PROFILE_WARMUP_SECONDS") ?? 10);
+const CPU = Deno.env.get("PROFILE_CPU") !== "0";
+const OUT = new URL("../.local/profiles/", import.meta.url).pathname;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+interface CpuNode {
+  id: number;
+  callFrame: {
+    functionName: string;
+    url: string;
+    lineNumber: number;
+  };
+  children?: number[];
+}
+interface CpuProfile {
+  nodes: CpuNode[];
+  samples: number[];
+}
+interface HeapNode {
+  callFrame: CpuNode["callFrame"];
+  selfSize: number;
+  children: HeapNode[];
+}
+
+/** A minimal Chrome DevTools protocol client. */
+class Inspector {
+  #next = 0;
+  #pending = new Map<number, PromiseWithResolvers<unknown>>();
+  private constructor(readonly ws: WebSocket) {
+    ws.onmessage = (e) => {
+      const msg = JSON.parse(e.data);
+      const p = this.#pending.get(msg.id);
+      if (!p) return;
+      this.#pending.delete(msg.id);
+      if (msg.error) p.reject(new Error(JSON.stringify(msg.error)));
+      else p.resolve(msg.result);
+    };
+  }
+  static async connect(port: number): Promise<Inspector> {
+    const list = await (await fetch(`http://127.0.0.1:${port}/json/list`))
+      .json();
+    const ws = new WebSocket(list[0].webSocketDebuggerUrl);
+    await new Promise((r, j) => {
+      ws.onopen = r;
+      ws.onerror = j;
+    });
+    return new Inspector(ws);
+  }
+  call<T>(method: string, params: unknown = {}): Promise<T> {
+    const id = ++this.#next;
+    const p = Promise.withResolvers<unknown>();
+    this.#pending.set(id, p);
+    this.ws.send(JSON.stringify({ id, method, params }));
+    return p.promise as Promise<T>;
+  }
+}
+
+const where = (f: CpuNode["callFrame"]) =>
+  `${f.functionName || "(anonymous)"} ${
+    f.url.replace(/^.*\/(main|deps|node_modules|npm)\//, "$1/")
+  }:${f.lineNumber + 1}`;
+
+function topSelf(profile: CpuProfile, n: number): string[] {
+  const byId = new Map(profile.nodes.map((node) => [node.id, node]));
+  const counts = new Map<string, number>();
+  for (const id of profile.samples) {
+    const key = where(byId.get(id)!.callFrame);
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  const total = profile.samples.length;
+  return [...counts].sort((a, b) => b[1] - a[1]).slice(0, n).map((
+    [k, c],
+  ) => `${(c / total * 100).toFixed(1).padStart(5)}%  ${k}`);
+}
+
+function topAllocations(root: HeapNode, n: number): string[] {
+  const sizes = new Map<string, number>();
+  const walk = (node: HeapNode) => {
+    const key = where(node.callFrame);
+    sizes.set(key, (sizes.get(key) ?? 0) + node.selfSize);
+    node.children.forEach(walk);
+  };
+  walk(root);
+  const total = [...sizes.values()].reduce((a, b) => a + b, 0);
+  return [...sizes].sort((a, b) => b[1] - a[1]).slice(0, n).map((
+    [k, s],
+  ) => `${(s / total * 100).toFixed(1).padStart(5)}%  ${k}`);
+}
+
+async function main(): Promise<void> {
+  const id = runId();
+  const symbols = Array.from({ length: 8 }, (_, i) => `PF${id}${i}`);
+  const env = pipelineEnv(id, symbols);
+  const kafka = testKafka();
+  await createRunTopics(kafka, env, 16);
+  const feed = await startFeedServer({
+    port: 0,
+    symbols,
+    ratePerSec: 100, // the load starts once the app is ready
+    batchIntervalMs: 20,
+    startAfterSubscriptions: symbols.length,
+  });
+  const metricsPort = freePort();
+  const inspectPort = freePort();
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-all",
+      ...(CPU ? [`--inspect=127.0.0.1:${inspectPort}`] : []),
+      ...(Deno.env.get("PROFILE_V8_FLAGS")
+        ? [`--v8-flags=${Deno.env.get("PROFILE_V8_FLAGS")}`]
+        : []),
+      new URL("../main.ts", import.meta.url).pathname,
+    ],
+    env: {
+      ...env,
+      KAFKAJS_NO_PARTITIONER_WARNING: "1",
+      METRICS_PORT: String(metricsPort),
+      FINNHUB_URL: feed.url,
+    },
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  try {
+    if (!await waitForReadiness(metricsPort, 200, 60_000)) {
+      throw new Error("the app did not become ready");
+    }
+    feed.setRate(RATE);
+    console.error(`warming up for ${WARMUP} s at ${RATE}/s`);
+    await sleep(WARMUP * 1000);
+    if (!CPU) {
+      const rss: number[] = [];
+      for (const end = Date.now() + SECONDS * 1000; Date.now() < end;) {
+        rss.push(await rssOf(child.pid));
+        await sleep(250);
+      }
+      const mib = (b: number) => (b / 2 ** 20).toFixed(0);
+      console.log(
+        `RSS at ${RATE}/s over ${SECONDS} s: min ${
+          mib(Math.min(...rss))
+        } MiB, max ${mib(Math.max(...rss))} MiB, last ${mib(rss.at(-1)!)} MiB`,
+      );
+      return;
+    }
+    const inspector = await Inspector.connect(inspectPort);
+    await inspector.call("Profiler.enable");
+    await inspector.call("Profiler.setSamplingInterval", { interval: 500 });
+    await inspector.call("Profiler.start");
+    await inspector.call("HeapProfiler.enable");
+    await inspector.call("HeapProfiler.startSampling", {
+      samplingInterval: 16_384,
+    });
+    console.error(`profiling for ${SECONDS} s`);
+    await sleep(SECONDS * 1000);
+    const { profile } = await inspector.call<{ profile: CpuProfile }>(
+      "Profiler.stop",
+    );
+    const heap = await inspector.call<{ profile: { head: HeapNode } }>(
+      "HeapProfiler.stopSampling",
+    );
+    inspector.ws.close();
+    await Deno.mkdir(OUT, { recursive: true });
+    const stamp = new Date().toISOString().replaceAll(":", "-").slice(0, 19);
+    await Deno.writeTextFile(
+      `${OUT}cpu-${stamp}.cpuprofile`,
+      JSON.stringify(profile),
+    );
+    await Deno.writeTextFile(
+      `${OUT}heap-${stamp}.heapprofile`,
+      JSON.stringify(heap.profile),
+    );
+    console.log(`## CPU, self time (${profile.samples.length} samples)`);
+    console.log(topSelf(profile, 40).join("\n"));
+    console.log(`\n## Allocations (sampled), self size`);
+    console.log(topAllocations(heap.profile.head, 30).join("\n"));
+    console.log(`\nprofiles in ${OUT}`);
+  } finally {
+    try {
+      child.kill("SIGKILL");
+    } catch { /* gone */ }
+    await child.status;
+    await feed.close();
+    await deleteTopics(kafka, [env.TRADES_TOPIC, env.DLQ_TOPIC]);
+  }
+}
+
+if (import.meta.main) await main();
