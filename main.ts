@@ -4,11 +4,14 @@
  *
  * @module
  */
+import v8 from "node:v8";
 import {
+  checkHeapBudget,
   type Config,
   ConfigError,
   describeFeed,
   feedUrl,
+  HeapBudgetError,
   listenWithFallback,
   loadConfig,
   SecretScrubber,
@@ -317,8 +320,9 @@ async function main(): Promise<number> {
   let config: Config;
   try {
     config = loadConfig();
+    checkHeapBudget(config, v8.getHeapStatistics().heap_size_limit);
   } catch (e) {
-    if (e instanceof ConfigError) {
+    if (e instanceof ConfigError || e instanceof HeapBudgetError) {
       console.error(
         `tickline: bad configuration: ${scrubber.scrub(e.message)}`,
       );

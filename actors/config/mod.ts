@@ -30,3 +30,9 @@ export {
   startOrJoinFeed,
 } from "./ports.ts";
 export { REDACTED, redactUrl, SecretScrubber } from "./secrets.ts";
+export {
+  checkHeapBudget,
+  HEAP_BYTES_PER_QUEUED_BYTE,
+  HeapBudgetError,
+  WORKING_SET_BYTES,
+} from "./heap_budget.ts";

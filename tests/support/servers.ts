@@ -188,6 +188,26 @@ export interface TradeRow {
   volume: number;
 }
 
+/** Every row of a query, page by page: one `execute` returns one page only. */
+async function allRows(
+  client: cassandra.Client,
+  query: string,
+  params: unknown[],
+): Promise<cassandra.types.Row[]> {
+  const rows: cassandra.types.Row[] = [];
+  let pageState: string | undefined;
+  do {
+    const rs = await client.execute(query, params, {
+      prepare: true,
+      fetchSize: 50_000,
+      pageState,
+    });
+    for (const r of rs.rows) rows.push(r);
+    pageState = rs.pageState ?? undefined;
+  } while (pageState);
+  return rows;
+}
+
 /** All stored trades of `symbols` between `from` and `to`. */
 export async function storedTrades(
   client: cassandra.Client,
@@ -198,12 +218,12 @@ export async function storedTrades(
   const out: TradeRow[] = [];
   for (const symbol of symbols) {
     for (const [y, m, d] of utcDays(from, to)) {
-      const rs = await client.execute(
+      const rows = await allRows(
+        client,
         "SELECT ts, kafka_partition, kafka_offset, price, volume FROM trades_v2 WHERE symbol = ? AND trade_year = ? AND trade_month = ? AND trade_day = ?",
         [symbol, y, m, d],
-        { prepare: true, fetchSize: 100_000 },
       );
-      for (const r of rs.rows) {
+      for (const r of rows) {
         out.push({
           symbol,
           ts: (r.get("ts") as Date).getTime(),
@@ -233,12 +253,12 @@ export async function storedCandles(
   for (const symbol of symbols) {
     for (const ym of months) {
       const [y, m] = ym.split("-").map(Number);
-      const rs = await client.execute(
+      const rows = await allRows(
+        client,
         "SELECT * FROM trade_aggregates WHERE symbol = ? AND trade_year = ? AND trade_month = ?",
         [symbol, y, m],
-        { prepare: true, fetchSize: 100_000 },
       );
-      for (const r of rs.rows) {
+      for (const r of rows) {
         out.push({
           symbol,
           windowStart: (r.get("window_start") as Date).getTime(),

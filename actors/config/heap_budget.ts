@@ -1,0 +1,49 @@
+/**
+ * The app runs with a small V8 heap (`deno task app` sets
+ * `--max-old-space-size`), so its memory stays bounded under any flood. The
+ * bounded queues must fit in it: this checks that they do before anything
+ * starts, instead of a heap-out-of-memory crash under load.
+ *
+ * @module
+ */
+
+/** JS heap bytes per byte of an encoded record held in a queue (object, strings). */
+export const HEAP_BYTES_PER_QUEUED_BYTE = 1.25;
+/** Heap the rest of the app needs beside its queues (fetched batches, windows, drivers). */
+export const WORKING_SET_BYTES = 32 * 2 ** 20;
+
+/** Thrown when the configured queues would not fit in the V8 heap. */
+export class HeapBudgetError extends Error {
+  override name = "HeapBudgetError";
+  constructor(readonly neededBytes: number, readonly limitBytes: number) {
+    const mib = (b: number) => Math.ceil(b / 2 ** 20);
+    super(
+      `INGEST_BUFFER_BYTES and DLQ_BUFFER_BYTES need about ${
+        mib(neededBytes)
+      } MiB of heap, but V8's heap limit is ${mib(limitBytes)} MiB; ` +
+        `lower INGEST_BUFFER_BYTES (or INGEST_RATE_PER_SEC, which sizes it), or give V8 more ` +
+        `with DENO_V8_FLAGS=--max-old-space-size=${
+          mib(neededBytes) + 32
+        } (RSS grows with it)`,
+    );
+  }
+}
+
+/**
+ * Throws {@linkcode HeapBudgetError} when the queues plus the working set
+ * exceed `heapLimitBytes` (`v8.getHeapStatistics().heap_size_limit`).
+ *
+ * @example
+ * ```ts
+ * import { checkHeapBudget } from "./heap_budget.ts";
+ * checkHeapBudget({ ingestBufferBytes: 36e6, dlqBufferBytes: 16 * 2 ** 20 }, 140 * 2 ** 20);
+ * ```
+ */
+export function checkHeapBudget(
+  queues: { ingestBufferBytes: number; dlqBufferBytes: number },
+  heapLimitBytes: number,
+): void {
+  const needed = (queues.ingestBufferBytes + queues.dlqBufferBytes) *
+      HEAP_BYTES_PER_QUEUED_BYTE + WORKING_SET_BYTES;
+  if (needed > heapLimitBytes) throw new HeapBudgetError(needed, heapLimitBytes);
+}
