@@ -71,11 +71,11 @@ async function oneRun(
   tag(
     `bare ceiling ${
       bare.rowsPerSec.toFixed(0)
-    } durable rows/s (feed delivered ${
-      bare.sentPerSec.toFixed(0)
-    }/s; ${bare.counts.dropped} dropped at its bound, ${bare.counts.writeFailed} failed writes)`,
+    } durable rows/s (feed delivered ${bare.sentPerSec.toFixed(0)}/s; ${
+      bare.cpuMsPer1k.toFixed(1)
+    } CPU ms per 1k rows; ${bare.counts.droppedFrames} frames dropped at its bound, ${bare.counts.writeFailed} failed writes)`,
   );
-  if (bare.counts.dropped === 0) {
+  if (bare.counts.droppedFrames === 0) {
     notes.push(
       `run ${run}: the bare pipeline dropped nothing, so the feed did not offer more than it could take; its ceiling is a lower bound (raise BENCH_OFFERED)`,
     );

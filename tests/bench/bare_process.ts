@@ -18,6 +18,7 @@ import {
 } from "../support/servers.ts";
 import type { BareCounts, BareTuning } from "./bare_pipeline.ts";
 import type { Teardown } from "./cleanup.ts";
+import { cpuSeconds } from "./proc.ts";
 
 const BARE_MAIN = new URL("./bare_pipeline.ts", import.meta.url).pathname;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -165,6 +166,8 @@ export interface BareCeiling {
   rowsPerSec: number;
   /** Trades/s the feed delivered during the step. */
   sentPerSec: number;
+  /** CPU ms of the bare pipeline's process per 1,000 durable rows in the step. */
+  cpuMsPer1k: number;
   /** Its counters at the end of the step. */
   counts: BareCounts;
 }
@@ -217,6 +220,7 @@ export async function measureBareCeiling(
   await sleep(options.warmupSeconds * 1000);
   const sentBefore = feed.stats().delivered;
   const before = await bare.counts();
+  const cpuBefore = await cpuSeconds(bare.pid);
   const started = performance.now();
   feed.setRate(options.offered);
   const end = started + options.stepSeconds * 1000;
@@ -225,12 +229,14 @@ export async function measureBareCeiling(
     await bare.counts(); // throws if it died
   }
   const after = await bare.counts();
+  const cpu = await cpuSeconds(bare.pid) - cpuBefore;
   const seconds = (performance.now() - started) / 1000;
   feed.setRate(0);
   const sent = feed.stats().delivered - sentBefore;
   return {
     rowsPerSec: (after.durable - before.durable) / seconds,
     sentPerSec: sent / seconds,
+    cpuMsPer1k: cpu / (after.durable - before.durable) * 1e6,
     counts: after,
   };
 }

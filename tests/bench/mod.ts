@@ -15,6 +15,7 @@ export * from "./bare_process.ts";
 export * from "./ceilings.ts";
 export * from "./cleanup.ts";
 export * from "./environment.ts";
+export * from "./proc.ts";
 export * from "./prom_text.ts";
 export * from "./results.ts";
 export * from "./settings.ts";

@@ -78,6 +78,11 @@ export const FIGURES: readonly Figure[] = [
   },
   { key: "bare_vs_raw", label: "bare ceiling / raw Cassandra", digits: 2 },
   {
+    key: "bare_cpu",
+    label: "bare process CPU ms per 1k durable rows",
+    digits: 1,
+  },
+  {
     key: "first_candle",
     label: "app spawn -> first candle row, s",
     digits: 2,
@@ -127,6 +132,12 @@ export const FIGURES: readonly Figure[] = [
   { key: "sat", label: "**saturation: durable trades/s**", digits: 0 },
   { key: "sat_vs_bare", label: "saturation / bare ceiling", digits: 2 },
   { key: "sat_vs_raw", label: "saturation / raw Cassandra", digits: 2 },
+  {
+    key: "sat_cpu",
+    label: "saturation: app CPU ms per 1k durable trades",
+    digits: 1,
+  },
+  { key: "sat_cpu_vs_bare", label: "app CPU per trade / bare's", digits: 2 },
   { key: "at20k_sent", label: "20,000/s: feed delivered, trades/s", digits: 0 },
   {
     key: "at20k_rss",
@@ -193,6 +204,7 @@ export function runFigures(m: RunMeasurements): RunFigures {
     bare_sent: m.bare.sentPerSec,
     bare,
     bare_vs_raw: bare / m.rawCassandra,
+    bare_cpu: m.bare.cpuMsPer1k,
     first_candle: t.firstCandleSeconds,
     at5k_p50: t.at5k.p50,
     at5k_p95: t.at5k.p95,
@@ -213,6 +225,8 @@ export function runFigures(m: RunMeasurements): RunFigures {
     sat: t.saturation.durableInStepPerSec,
     sat_vs_bare: t.saturation.durableInStepPerSec / bare,
     sat_vs_raw: t.saturation.durableInStepPerSec / m.rawCassandra,
+    sat_cpu: t.saturation.cpuMsPer1k,
+    sat_cpu_vs_bare: t.saturation.cpuMsPer1k / m.bare.cpuMsPer1k,
     at20k_sent: t.at20k.sentPerSec,
     at20k_rss: t.at20k.peakRssMiB,
     flood_sent: t.flood.sentPerSec,

@@ -30,6 +30,7 @@ import {
   scrapeText,
 } from "./prom_text.ts";
 import type { Teardown } from "./cleanup.ts";
+import { cpuSeconds } from "./proc.ts";
 import { bucketQuantile, quantile } from "./stats.ts";
 
 /** The app's run topic: partitions (the bare pipeline's topic has as many). */
@@ -85,6 +86,8 @@ export interface StepFigures {
   p95: number;
   p99: number;
   peakRssMiB: number;
+  /** CPU ms of the app's process per 1,000 trades durable in the step. */
+  cpuMsPer1k: number;
   /** Wall-clock bounds of the step (ms). */
   from: number;
   to: number;
@@ -359,6 +362,7 @@ async function step(
   ctx.progress(`step ${name}: feed at ${rate}/s for ${stepSeconds} s`);
   const before = await e2e(app);
   const sentBefore = feed.stats().delivered;
+  const cpuBefore = await cpuSeconds(app.pid);
   const from = Date.now();
   const started = performance.now();
   feed.setRate(rate);
@@ -377,6 +381,7 @@ async function step(
   const seconds = (performance.now() - started) / 1000;
   const sent = feed.stats().delivered - sentBefore;
   const atEnd = await e2e(app);
+  const cpu = await cpuSeconds(app.pid) - cpuBefore;
   const to = Date.now();
   let after = atEnd;
   let drainTook = NaN;
@@ -406,6 +411,7 @@ async function step(
     p95: bucketQuantile(d.buckets, 0.95) * 1000,
     p99: bucketQuantile(d.buckets, 0.99) * 1000,
     peakRssMiB: peakRss / MIB,
+    cpuMsPer1k: cpu / (atEnd.count - before.count) * 1e6,
     from,
     to,
   };
@@ -418,7 +424,9 @@ async function step(
         : "") +
       `; e2e p50/p95/p99 ${figures.p50.toFixed(1)}/${figures.p95.toFixed(1)}/${
         figures.p99.toFixed(1)
-      } ms; peak RSS ${figures.peakRssMiB.toFixed(0)} MiB`,
+      } ms; peak RSS ${figures.peakRssMiB.toFixed(0)} MiB; ${
+        figures.cpuMsPer1k.toFixed(1)
+      } CPU ms per 1k durable`,
   );
   return figures;
 }
