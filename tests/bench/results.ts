@@ -8,7 +8,7 @@
 import type { BareCeiling } from "./bare_process.ts";
 import type { LatencyQuantiles } from "./ceilings.ts";
 import type { BenchEnvironment } from "./environment.ts";
-import type { BenchSettings } from "./settings.ts";
+import { type BenchSettings, FULL_RUN } from "./settings.ts";
 import { spread } from "./stats.ts";
 import {
   APP_PARTITIONS,
@@ -300,10 +300,14 @@ export function resultsDocument(
   return `# End-to-end benchmark
 
 Written by \`deno task bench:e2e\` (\`tests/e2e_benchmark.ts\`, helpers in
-\`tests/bench/\`); each full run (${s.runs} runs of ${s.stepSeconds} s steps or
+\`tests/bench/\`); each full run (${FULL_RUN.runs} runs of ${FULL_RUN.stepSeconds} s steps or
 more) rewrites this file, quick runs only print unless \`BENCH_WRITE=1\`.
 A benchmark, not a test: figures beside ceilings measured in the same run.
-
+${
+    s.quick
+      ? "\n> **Quick run** (fewer runs or shorter steps than a full run): indicative only.\n"
+      : ""
+  }
 - **Date (UTC):** ${env.dateUtc}
 - **Machine:** ${env.cores} cores (${env.cpuModel}), ${
     env.ramGiB.toFixed(1)
@@ -333,7 +337,8 @@ drained (bounded); then 20,000/s, saturation and a flood of 10x the
 saturation throughput, not drained. "durable" is the app's
 \`tickline_e2e_latency_seconds\` count (rows written to Cassandra); "lost" is
 what the feed delivered in the step minus what became durable by the end of
-the drain.
+the drain. CPU ms per 1k durable rows is the process's user + system time
+over the step: other load on the machine moves it far less than rows/s.
 
 ${figuresTable(runs)}
 ${
