@@ -13,7 +13,6 @@ import { spread } from "./stats.ts";
 import {
   APP_PARTITIONS,
   FEED_BATCH_MS,
-  KEPT_UP_DRAIN_S,
   lagSummary,
   SYMBOLS_PER_PARTITION,
   type TicklineFigures,
@@ -45,8 +44,10 @@ export interface Figure {
   pass?: (run: RunFigures) => boolean;
 }
 
-/** The zero-loss goal's allowance for the feed's 20 ms ticks slipping under load. */
+/** The zero-loss goal's allowance for the paced feed's last-tick rounding. */
 const FEED_SLIP = 0.98;
+/** Durable / delivered in a step's second half at or above this: not falling behind. */
+const KEPT_UP = 0.97;
 
 /** Every figure in the order of the table. */
 export const FIGURES: readonly Figure[] = [
@@ -118,14 +119,19 @@ export const FIGURES: readonly Figure[] = [
   { key: "zl_durable", label: "80% of bare: durable / step s", digits: 0 },
   { key: "zl_lost", label: "80% of bare: lost after drain", digits: 0 },
   { key: "zl_drain", label: "80% of bare: drain, s", digits: 1 },
+  {
+    key: "zl_kept",
+    label: "80% of bare: durable / delivered, 2nd half",
+    digits: 3,
+  },
   { key: "zl_p99", label: "80% of bare: e2e p99, ms", digits: 1 },
   {
     key: "zl_vs_bare",
     label: "**zero-loss throughput / bare ceiling**",
     digits: 2,
-    goal: `>= 0.80, nothing lost, drained in <= ${KEPT_UP_DRAIN_S} s`,
+    goal: `>= 0.80, nothing lost, kept up (2nd half >= ${KEPT_UP})`,
     pass: (r) =>
-      r.zl_lost === 0 && r.zl_drain <= KEPT_UP_DRAIN_S &&
+      r.zl_lost === 0 && r.zl_kept >= KEPT_UP &&
       r.zl_vs_bare >= 0.8 * FEED_SLIP,
   },
   { key: "sat_sent", label: "saturation: feed delivered, trades/s", digits: 0 },
@@ -219,6 +225,7 @@ export function runFigures(m: RunMeasurements): RunFigures {
     zl_durable: zlDurable,
     zl_lost: t.zeroLoss.lost,
     zl_drain: t.zeroLoss.drainSeconds,
+    zl_kept: t.zeroLoss.keptUp,
     zl_p99: t.zeroLoss.p99,
     zl_vs_bare: zlDurable / bare,
     sat_sent: t.saturation.sentPerSec,

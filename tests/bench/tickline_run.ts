@@ -43,8 +43,6 @@ export const FEED_BATCH_MS = 20;
 export const LATENESS_MS = 1000;
 /** The rate of the warm-up, not measured. */
 export const WARMUP_RATE = 1000;
-/** A drain longer than this after a step means the app fell behind. */
-export const KEPT_UP_DRAIN_S = 5;
 
 const E2E = "tickline_e2e_latency_seconds";
 const MIB = 2 ** 20;
@@ -76,6 +74,11 @@ export interface StepFigures {
   sentPerSec: number;
   /** Durable trades/s while the step ran (drain excluded). */
   durableInStepPerSec: number;
+  /**
+   * Durable over delivered in the step's second half: about 1 when the app
+   * keeps up (its backlog stays the same), below when it falls behind.
+   */
+  keptUp: number;
   /** Trades durable from the step's start to the end of its drain. */
   written: number;
   /** Delivered but not durable after the drain (only when drained). */
@@ -368,8 +371,13 @@ async function step(
   feed.setRate(rate);
   let peakRss = 0;
   const end = started + stepSeconds * 1000;
+  const half = started + stepSeconds * 500;
+  let mid: { durable: number; sent: number } | undefined;
   while (performance.now() < end) {
     ctx.alive();
+    if (!mid && performance.now() >= half) {
+      mid = { durable: (await e2e(app)).count, sent: feed.stats().delivered };
+    }
     peakRss = Math.max(peakRss, await rssOf(app.pid));
     await sleep(Math.max(0, Math.min(250, end - performance.now())));
     if (paced) {
@@ -379,7 +387,8 @@ async function step(
     }
   }
   const seconds = (performance.now() - started) / 1000;
-  const sent = feed.stats().delivered - sentBefore;
+  const sentAtEnd = feed.stats().delivered;
+  const sent = sentAtEnd - sentBefore;
   const atEnd = await e2e(app);
   const cpu = await cpuSeconds(app.pid) - cpuBefore;
   const to = Date.now();
@@ -404,6 +413,7 @@ async function step(
     sent,
     sentPerSec: sent / seconds,
     durableInStepPerSec: (atEnd.count - before.count) / seconds,
+    keptUp: mid ? (atEnd.count - mid.durable) / (sentAtEnd - mid.sent) : NaN,
     written,
     lost: drainSeconds > 0 ? Math.max(0, sent - written) : NaN,
     drainSeconds: drainTook,
@@ -419,6 +429,7 @@ async function step(
     `  sent ${sent} (${figures.sentPerSec.toFixed(0)}/s), durable in step ${
       figures.durableInStepPerSec.toFixed(0)
     }/s` +
+      `, 2nd half durable/delivered ${figures.keptUp.toFixed(3)}` +
       (drainSeconds > 0
         ? `, lost ${figures.lost} after a ${drainTook.toFixed(1)} s drain`
         : "") +
