@@ -93,7 +93,8 @@ async function oneRun(
   return runFigures({ rawCassandra, rawKafka, bare, tickline });
 }
 
-async function main(): Promise<void> {
+/** Runs the benchmark; false when a run failed. */
+async function main(): Promise<boolean> {
   const settings = benchSettings((k) => Deno.env.get(k));
   const teardown = new Teardown();
   teardown.disposeOnSignals(progress);
@@ -140,10 +141,11 @@ async function main(): Promise<void> {
       .output();
     progress(`wrote ${RESULTS_PATH}`);
   }
+  return runs.every((r) => r !== undefined);
 }
 
 if (import.meta.main) {
-  await main();
+  const ok = await main();
   // kafkajs and cassandra-driver may keep timers alive after disconnecting.
-  Deno.exit(0);
+  Deno.exit(ok ? 0 : 1);
 }
