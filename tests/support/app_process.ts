@@ -21,6 +21,16 @@ export interface AppProcess {
   output(): string;
 }
 
+/** How to run `main.ts` beyond its environment. */
+export interface LaunchOptions {
+  /**
+   * Extra `deno run` flags placed before the script, e.g. `--cpu-prof`,
+   * `--cpu-prof-dir=DIR` or `--v8-flags=...` (benchmarks profile the app
+   * under load this way). Default none.
+   */
+  denoArgs?: readonly string[];
+}
+
 /** Picks a free loopback port. */
 export function freePort(): number {
   const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
@@ -36,8 +46,9 @@ export function freePort(): number {
 export async function startApp(
   env: Record<string, string>,
   readyTimeoutMs = 60_000,
+  options: LaunchOptions = {},
 ): Promise<AppProcess> {
-  const app = launchApp(env);
+  const app = launchApp(env, options);
   const ready = await waitForReadiness(
     app.metricsPort,
     200,
@@ -96,10 +107,13 @@ export async function rssOf(pid: number): Promise<number> {
 }
 
 /** Starts `main.ts` with `env` on top of the current environment, without waiting. */
-export function launchApp(env: Record<string, string>): AppProcess {
+export function launchApp(
+  env: Record<string, string>,
+  options: LaunchOptions = {},
+): AppProcess {
   const metricsPort = freePort();
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", MAIN],
+    args: ["run", "--allow-all", ...options.denoArgs ?? [], MAIN],
     env: {
       KAFKAJS_NO_PARTITIONER_WARNING: "1",
       METRICS_PORT: String(metricsPort),

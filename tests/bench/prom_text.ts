@@ -1,0 +1,71 @@
+/**
+ * Reads figures out of the app's `/metrics` text: one histogram's cumulative
+ * buckets and count, and the difference between two scrapes of it.
+ *
+ * @module
+ */
+import type { Buckets } from "./stats.ts";
+
+/** A histogram as scraped: cumulative buckets and the total count. */
+export interface ScrapedHistogram {
+  buckets: Buckets;
+  count: number;
+}
+
+/** Fetches the app's `/metrics` text. */
+export async function scrapeText(port: number): Promise<string> {
+  const res = await fetch(`http://127.0.0.1:${port}/metrics`);
+  return await res.text();
+}
+
+/**
+ * The histogram `name` (unlabelled but for `le`) in Prometheus text `text`;
+ * empty when absent.
+ *
+ * @example
+ * ```ts
+ * import { parseHistogram } from "./prom_text.ts";
+ * const h = parseHistogram('x_bucket{le="0.1"} 2\nx_bucket{le="+Inf"} 3\nx_count 3\n', "x");
+ * console.assert(h.count === 3 && h.buckets[1][0] === Infinity);
+ * ```
+ */
+export function parseHistogram(text: string, name: string): ScrapedHistogram {
+  const buckets: [number, number][] = [];
+  let count = 0;
+  for (const line of text.split("\n")) {
+    if (line.startsWith(`${name}_bucket{`)) {
+      const le = /le="([^"]+)"/.exec(line)?.[1];
+      if (le === undefined) continue;
+      buckets.push([
+        le === "+Inf" ? Infinity : Number(le),
+        Number(line.slice(line.lastIndexOf(" ") + 1)),
+      ]);
+    } else if (line.startsWith(`${name}_count`)) {
+      count = Number(line.slice(line.lastIndexOf(" ") + 1));
+    }
+  }
+  return { buckets, count };
+}
+
+/**
+ * What was observed between scrape `before` and scrape `after`.
+ *
+ * @example
+ * ```ts
+ * import { diffHistogram } from "./prom_text.ts";
+ * const d = diffHistogram({ buckets: [[1, 2]], count: 2 }, { buckets: [[1, 5]], count: 5 });
+ * console.assert(d.count === 3 && d.buckets[0][1] === 3);
+ * ```
+ */
+export function diffHistogram(
+  before: ScrapedHistogram,
+  after: ScrapedHistogram,
+): ScrapedHistogram {
+  return {
+    buckets: after.buckets.map(([le, c], i) => [
+      le,
+      c - (before.buckets[i]?.[1] ?? 0),
+    ]),
+    count: after.count - before.count,
+  };
+}
