@@ -10,7 +10,8 @@
  * Env: PROFILE_RATE (trades/s, default 10000), PROFILE_SECONDS (default 30),
  * PROFILE_WARMUP_SECONDS (default 10), PROFILE_CPU=0 (no profiles: only the
  * app's RSS, sampled every 250 ms, which the profilers would distort),
- * PROFILE_V8_FLAGS (passed to the app as `--v8-flags=`).
+ * PROFILE_V8_FLAGS (passed to the app as `--v8-flags=`, after those of
+ * `deno task app`).
  *
  * @module
  */
@@ -138,6 +139,7 @@ async function main(): Promise<void> {
     env: {
       ...env,
       KAFKAJS_NO_PARTITIONER_WARNING: "1",
+      DENO_V8_FLAGS: APP_V8_FLAGS, // the heap of `deno task app`
       METRICS_PORT: String(metricsPort),
       FINNHUB_URL: feed.url,
     },

@@ -45,5 +45,7 @@ export function checkHeapBudget(
 ): void {
   const needed = (queues.ingestBufferBytes + queues.dlqBufferBytes) *
       HEAP_BYTES_PER_QUEUED_BYTE + WORKING_SET_BYTES;
-  if (needed > heapLimitBytes) throw new HeapBudgetError(needed, heapLimitBytes);
+  if (needed > heapLimitBytes) {
+    throw new HeapBudgetError(needed, heapLimitBytes);
+  }
 }

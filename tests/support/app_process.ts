@@ -7,6 +7,18 @@
 
 const MAIN = new URL("../../main.ts", import.meta.url).pathname;
 
+/**
+ * The V8 flags of `deno task app` (deno.json), so the app under test runs
+ * with the heap a user's does; given as `DENO_V8_FLAGS`, after which any
+ * `--v8-flags` in `denoArgs` still apply.
+ */
+export const APP_V8_FLAGS: string = (() => {
+  const denoJson = JSON.parse(
+    Deno.readTextFileSync(new URL("../../deno.json", import.meta.url)),
+  );
+  return /--v8-flags=(\S+)/.exec(denoJson.tasks.app)?.[1] ?? "";
+})();
+
 /** A running app process. */
 export interface AppProcess {
   readonly metricsPort: number;
@@ -116,6 +128,7 @@ export function launchApp(
     args: ["run", "--allow-all", ...options.denoArgs ?? [], MAIN],
     env: {
       KAFKAJS_NO_PARTITIONER_WARNING: "1",
+      DENO_V8_FLAGS: APP_V8_FLAGS,
       METRICS_PORT: String(metricsPort),
       ...env,
     },
