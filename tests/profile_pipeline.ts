@@ -16,7 +16,12 @@
  * @module
  */
 import { startFeedServer } from "../actors/feed/mod.ts";
-import { freePort, rssOf, waitForReadiness } from "./support/app_process.ts";
+import {
+  APP_V8_FLAGS,
+  freePort,
+  rssOf,
+  waitForReadiness,
+} from "./support/app_process.ts";
 import { createRunTopics, pipelineEnv } from "./support/end_state.ts";
 import { deleteTopics, runId, testKafka } from "./support/servers.ts";
 
