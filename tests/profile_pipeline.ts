@@ -22,6 +22,7 @@ import {
   rssOf,
   waitForReadiness,
 } from "./support/app_process.ts";
+import { cpuSeconds } from "./bench/proc.ts";
 import { createRunTopics, pipelineEnv } from "./support/end_state.ts";
 import { deleteTopics, runId, testKafka } from "./support/servers.ts";
 
@@ -160,15 +161,37 @@ async function main(): Promise<void> {
     await sleep(WARMUP * 1000);
     if (!CPU) {
       const rss: number[] = [];
+      const durable = async () =>
+        sumOf(
+          await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`))
+            .text(),
+          "tickline_e2e_latency_seconds_count",
+        );
+      const [cpu0, durable0, sent0] = [
+        await cpuSeconds(child.pid),
+        await durable(),
+        feed.stats().delivered,
+      ];
+      const began = performance.now();
       for (const end = Date.now() + SECONDS * 1000; Date.now() < end;) {
         rss.push(await rssOf(child.pid));
         await sleep(250);
       }
+      const secs = (performance.now() - began) / 1000;
+      const cpu = await cpuSeconds(child.pid) - cpu0;
+      const written = await durable() - durable0;
+      const sent = feed.stats().delivered - sent0;
       const mib = (b: number) => (b / 2 ** 20).toFixed(0);
       console.log(
-        `RSS at ${RATE}/s over ${SECONDS} s: min ${
-          mib(Math.min(...rss))
-        } MiB, max ${mib(Math.max(...rss))} MiB, last ${mib(rss.at(-1)!)} MiB`,
+        `at ${RATE}/s offered for ${SECONDS} s: delivered ${
+          (sent / secs).toFixed(0)
+        }/s, durable ${(written / secs).toFixed(0)}/s, app CPU ${
+          (cpu / secs * 100).toFixed(0)
+        }% = ${
+          (cpu * 1e6 / Math.max(1, written)).toFixed(1)
+        } CPU ms per 1k durable; RSS min ${mib(Math.min(...rss))} MiB, max ${
+          mib(Math.max(...rss))
+        } MiB`,
       );
       return;
     }
@@ -212,6 +235,16 @@ async function main(): Promise<void> {
     await feed.close();
     await deleteTopics(kafka, [env.TRADES_TOPIC, env.DLQ_TOPIC]);
   }
+}
+
+function sumOf(text: string, name: string): number {
+  let sum = 0;
+  for (const line of text.split("\n")) {
+    if (line.startsWith(name + " ") || line.startsWith(name + "{")) {
+      sum += Number(line.slice(line.lastIndexOf(" ") + 1));
+    }
+  }
+  return sum;
 }
 
 if (import.meta.main) await main();

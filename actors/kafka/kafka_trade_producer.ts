@@ -320,10 +320,9 @@ class LazyProducer {
 
 const encoder = new TextEncoder();
 
+const NON_ASCII = /[\u0080-\uffff]/;
+
 function utf8Bytes(s: string): number {
-  // ASCII fast path: most records are.
-  for (let i = 0; i < s.length; i++) {
-    if (s.charCodeAt(i) > 0x7f) return encoder.encode(s).length;
-  }
-  return s.length;
+  // ASCII fast path: most records are (a regex scans far faster than charCodeAt).
+  return NON_ASCII.test(s) ? encoder.encode(s).length : s.length;
 }

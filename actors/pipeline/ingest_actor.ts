@@ -136,7 +136,7 @@ const PRODUCE_RETRY = { minMs: 100, maxMs: 2_000, resetAfterMs: 0 };
 /** Tries of one dead-letter chunk before it is dropped. */
 const DLQ_TRIES = 3;
 /** Frames waiting in the mailbox are bounded in bytes too (a CPU-starved process only). */
-const MAX_PENDING_FRAME_BYTES = 16 * 1024 * 1024;
+const MAX_PENDING_FRAME_BYTES = 4 * 1024 * 1024;
 
 /**
  * The first half of a clean stop: the ingest actor unsubscribes everything,
@@ -585,6 +585,7 @@ class IngestActor implements Actor<IngestMsg> {
     metrics.tradesReceived.inc(message.data.length);
     this.lastTradeFrameAt = msg.at;
     let droppedNow = 0;
+    const bySymbol = new Map<string, number>();
     for (const raw of message.data) {
       const result = validateTrade(raw, {
         receivedAt: msg.at,
@@ -610,8 +611,13 @@ class IngestActor implements Actor<IngestMsg> {
         metrics.tradesNotOwned.inc();
         continue;
       }
-      metrics.tradesBySymbol.inc({ symbol: result.trade.symbol });
+      const symbol = result.trade.symbol;
+      bySymbol.set(symbol, (bySymbol.get(symbol) ?? 0) + 1);
       droppedNow += this.trades.push(record).length;
+    }
+    // One labelled increment per symbol and frame, not per trade.
+    for (const [symbol, n] of bySymbol) {
+      metrics.tradesBySymbol.inc({ symbol }, n);
     }
     if (droppedNow > 0) {
       metrics.tradesDropped.inc({ reason: "buffer_full" }, droppedNow);

@@ -13,15 +13,13 @@
 import { z } from "zod";
 import type { RejectReason, Trade } from "./types.ts";
 import {
-  CONDITION_PATTERN,
-  MAX_CONDITIONS,
-  MAX_PRICE,
-  MAX_SYMBOL_LENGTH,
-  MAX_VOLUME,
-  SYMBOL_PATTERN,
-  tradeFieldSchemas,
-  validateTrade,
-} from "./validate.ts";
+  isConditions,
+  isPrice,
+  isSymbol,
+  isTimestamp,
+  isVolume,
+} from "./fields.ts";
+import { tradeFieldSchemas, validateTrade } from "./validate.ts";
 
 /**
  * Thrown by {@linkcode decodeTrade} for a record that is not a valid trade.
@@ -65,8 +63,6 @@ export const tradeRecordSchema = z.object({
   ingestedAt: z.number().nonnegative(),
 });
 
-const SAFE_SYMBOL = /^[A-Za-z0-9 ^:._\-\/=&+#!]*$/;
-
 /**
  * Encodes a trade as one compact JSON record value.
  *
@@ -90,16 +86,16 @@ export function encodeTrade(trade: Trade): string {
         `${price}, ${volume}, ${timestamp}, ${ingestedAt}`,
     );
   }
-  // Validated symbols need no escaping; anything else takes the safe route.
-  const s = SAFE_SYMBOL.test(symbol) ? `"${symbol}"` : JSON.stringify(symbol);
-  let c = "[";
-  for (let i = 0; i < conditions.length; i++) {
-    if (i > 0) c += ",";
-    c += JSON.stringify(conditions[i]);
-  }
-  c += "]";
-  return `{"symbol":${s},"price":${price},"volume":${volume},"timestamp":${timestamp},` +
-    `"conditions":${c},"ingestedAt":${ingestedAt}}`;
+  // V8's serializer on a fresh object of fixed shape is the fastest route,
+  // and finite numbers print as String(n) does.
+  return JSON.stringify({
+    symbol,
+    price,
+    volume,
+    timestamp,
+    conditions,
+    ingestedAt,
+  });
 }
 
 // Not `fatal`: that costs 3x on every record, and invalid bytes become U+FFFD,
@@ -175,35 +171,10 @@ function reasonOf(o: unknown): RejectReason {
 export function isTradeRecord(o: unknown): o is Trade {
   if (typeof o !== "object" || o === null || Array.isArray(o)) return false;
   const r = o as Record<string, unknown>;
-  const { symbol, price, volume, timestamp, conditions, ingestedAt } = r;
-  if (
-    typeof symbol !== "string" || symbol.length === 0 ||
-    symbol.length > MAX_SYMBOL_LENGTH ||
-    !SYMBOL_PATTERN.test(symbol) || symbol.charCodeAt(symbol.length - 1) === 32
-  ) return false;
-  if (typeof price !== "number" || !(price > 0) || !(price <= MAX_PRICE)) {
-    return false;
-  }
-  if (
-    typeof volume !== "number" || !(volume >= 0) || !(volume <= MAX_VOLUME)
-  ) {
-    return false;
-  }
-  if (!Number.isSafeInteger(timestamp)) return false;
-  if (
-    typeof ingestedAt !== "number" || !(ingestedAt >= 0) ||
-    ingestedAt === Infinity
-  ) {
-    return false;
-  }
-  if (!Array.isArray(conditions) || conditions.length > MAX_CONDITIONS) {
-    return false;
-  }
-  for (let i = 0; i < conditions.length; i++) {
-    const c = conditions[i];
-    if (typeof c !== "string" || !CONDITION_PATTERN.test(c)) return false;
-  }
-  return true;
+  const { ingestedAt } = r;
+  return isSymbol(r.symbol) && isPrice(r.price) && isVolume(r.volume, true) &&
+    isTimestamp(r.timestamp) && typeof ingestedAt === "number" &&
+    ingestedAt >= 0 && ingestedAt !== Infinity && isConditions(r.conditions);
 }
 
 function explain(o: unknown): string {

@@ -6,6 +6,13 @@
  */
 
 import { z } from "zod";
+import {
+  isConditions,
+  isPrice,
+  isSymbol,
+  isTimestamp,
+  isVolume,
+} from "./fields.ts";
 import type { DeadLetter, RejectReason, Trade } from "./types.ts";
 
 /** Options of {@linkcode validateTrade}. */
@@ -112,8 +119,25 @@ export function validateTrade(
       `trade must be a JSON object, got ${kindOf(raw)}`,
     );
   }
-  const o = raw as Record<string, unknown>;
+  return acceptFast(raw as Record<string, unknown>, ctx) ??
+    validateBySchema(raw, ctx);
+}
 
+/**
+ * {@linkcode validateTrade} by the zod schemas alone, which say what is
+ * wrong. Exported for the agreement test only.
+ */
+export function validateBySchema(
+  raw: unknown,
+  ctx: ValidateContext,
+): ValidationResult {
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
+    return fail(
+      "not_an_object",
+      `trade must be a JSON object, got ${kindOf(raw)}`,
+    );
+  }
+  const o = raw as Record<string, unknown>;
   const s = o.s;
   if (s === undefined) return fail("missing_symbol", "s (symbol) is missing");
   if (!tradeFieldSchemas.symbol.safeParse(s).success) {
@@ -189,6 +213,38 @@ export function validateTrade(
       volume: (v as number) === 0 ? 0 : v as number,
       timestamp: t as number,
       conditions,
+      ingestedAt: ctx.receivedAt,
+    },
+  };
+}
+
+/**
+ * The common case without zod: a trade every field predicate accepts (see
+ * `fields.ts`, which equal the schemas) at a plausible time. Anything else
+ * takes the schema route, which says what is wrong.
+ */
+function acceptFast(
+  o: Record<string, unknown>,
+  ctx: ValidateContext,
+): ValidationResult | undefined {
+  const { s, p, t, v, c } = o;
+  if (
+    !isSymbol(s) || !isPrice(p) || !isTimestamp(t) ||
+    !isVolume(v, ctx.allowZeroVolume ?? false) ||
+    (c !== undefined && c !== null && !isConditions(c))
+  ) return undefined;
+  const min = ctx.minTimestampMs ?? DEFAULT_MIN_TIMESTAMP_MS;
+  const max = ctx.receivedAt +
+    (ctx.maxFutureSkewMs ?? DEFAULT_MAX_FUTURE_SKEW_MS);
+  if (!(t >= min && t <= max)) return undefined;
+  return {
+    ok: true,
+    trade: {
+      symbol: s,
+      price: p,
+      volume: v === 0 ? 0 : v,
+      timestamp: t,
+      conditions: c === undefined || c === null ? [] : (c as string[]).slice(),
       ingestedAt: ctx.receivedAt,
     },
   };

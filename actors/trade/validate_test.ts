@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { toDeadLetter, validateTrade } from "./validate.ts";
+import fc from "fast-check";
+import { toDeadLetter, validateBySchema, validateTrade } from "./validate.ts";
 import type { RejectReason } from "./types.ts";
 
 const NOW = Date.UTC(2024, 4, 1, 14, 30); // 2024-05-01T14:30Z
@@ -235,4 +236,58 @@ Deno.test("toDeadLetter keeps the raw input untouched", () => {
     receivedAt: NOW,
   });
   assert.equal(dl.raw, raw);
+});
+
+Deno.test("validateTrade: the fast path agrees with the schemas on arbitrary trades", () => {
+  const value = fc.oneof(
+    fc.constantFrom(
+      undefined,
+      null,
+      0,
+      -0,
+      1,
+      -1,
+      NaN,
+      Infinity,
+      1e9,
+      1e9 + 1,
+      1e15,
+      1e15 * 2,
+      2 ** 53,
+      0.5,
+    ),
+    fc.double(),
+    fc.integer(),
+    fc.string({ maxLength: 70 }),
+    fc.constantFrom(
+      "AAPL",
+      "BINANCE:BTCUSDT",
+      "IC MARKETS:1",
+      "AAPL ",
+      "^GSPC",
+      "é",
+      "",
+    ),
+    fc.array(fc.oneof(fc.string({ maxLength: 20 }), fc.integer()), {
+      maxLength: 3,
+    }),
+  );
+  const time = fc.oneof(
+    value,
+    fc.integer({ min: 1_600_000_000_000, max: 1_800_000_000_000 }),
+  );
+  fc.assert(
+    fc.property(
+      fc.record({ s: value, p: value, t: time, v: value, c: value }, {
+        requiredKeys: [],
+      }),
+      fc.boolean(),
+      (raw, allowZeroVolume) => {
+        const ctx = { receivedAt: 1_700_000_000_000, allowZeroVolume };
+        const o = { ...raw }; // fast-check builds null-prototype objects
+        assert.deepEqual(validateTrade(o, ctx), validateBySchema(o, ctx));
+      },
+    ),
+    { numRuns: 20_000 },
+  );
 });
