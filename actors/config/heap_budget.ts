@@ -7,10 +7,15 @@
  * @module
  */
 
-/** JS heap bytes per byte of an encoded record held in a queue (object, strings). */
-export const HEAP_BYTES_PER_QUEUED_BYTE = 1.25;
+/**
+ * JS heap bytes per byte of an encoded record held in a queue (the record
+ * object, its strings, and the garbage a full queue churns through): with
+ * 128 MiB of old space a flood filled the default 36 MB buffer and V8 ran
+ * out of heap, so the factor is set from that, with room.
+ */
+export const HEAP_BYTES_PER_QUEUED_BYTE = 2.5;
 /** Heap the rest of the app needs beside its queues (fetched batches, windows, drivers). */
-export const WORKING_SET_BYTES = 32 * 2 ** 20;
+export const WORKING_SET_BYTES = 64 * 2 ** 20;
 
 /** Thrown when the configured queues would not fit in the V8 heap. */
 export class HeapBudgetError extends Error {
@@ -36,7 +41,7 @@ export class HeapBudgetError extends Error {
  * @example
  * ```ts
  * import { checkHeapBudget } from "./heap_budget.ts";
- * checkHeapBudget({ ingestBufferBytes: 36e6, dlqBufferBytes: 16 * 2 ** 20 }, 140 * 2 ** 20);
+ * checkHeapBudget({ ingestBufferBytes: 36e6, dlqBufferBytes: 16 * 2 ** 20 }, 280 * 2 ** 20);
  * ```
  */
 export function checkHeapBudget(

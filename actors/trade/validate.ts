@@ -113,14 +113,7 @@ export function validateTrade(
   raw: unknown,
   ctx: ValidateContext,
 ): ValidationResult {
-  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
-    return fail(
-      "not_an_object",
-      `trade must be a JSON object, got ${kindOf(raw)}`,
-    );
-  }
-  return acceptFast(raw as Record<string, unknown>, ctx) ??
-    validateBySchema(raw, ctx);
+  return acceptFast(raw, ctx) ?? validateBySchema(raw, ctx);
 }
 
 /**
@@ -224,10 +217,13 @@ export function validateBySchema(
  * takes the schema route, which says what is wrong.
  */
 function acceptFast(
-  o: Record<string, unknown>,
+  raw: unknown,
   ctx: ValidateContext,
 ): ValidationResult | undefined {
-  const { s, p, t, v, c } = o;
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
+    return undefined;
+  }
+  const { s, p, t, v, c } = raw as Record<string, unknown>;
   if (
     !isSymbol(s) || !isPrice(p) || !isTimestamp(t) ||
     !isVolume(v, ctx.allowZeroVolume ?? false) ||
