@@ -136,7 +136,7 @@ const PRODUCE_RETRY = { minMs: 100, maxMs: 2_000, resetAfterMs: 0 };
 /** Tries of one dead-letter chunk before it is dropped. */
 const DLQ_TRIES = 3;
 /** Frames waiting in the mailbox are bounded in bytes too (a CPU-starved process only). */
-const MAX_PENDING_FRAME_BYTES = 4 * 1024 * 1024;
+const MAX_PENDING_FRAME_BYTES = 16 * 1024 * 1024;
 
 /**
  * The first half of a clean stop: the ingest actor unsubscribes everything,
