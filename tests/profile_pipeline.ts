@@ -20,6 +20,7 @@ import {
   APP_V8_FLAGS,
   freePort,
   rssOf,
+  scrapeMetric,
   waitForReadiness,
 } from "./support/app_process.ts";
 import { cpuSeconds } from "./bench/proc.ts";
@@ -161,12 +162,8 @@ async function main(): Promise<void> {
     await sleep(WARMUP * 1000);
     if (!CPU) {
       const rss: number[] = [];
-      const durable = async () =>
-        sumOf(
-          await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`))
-            .text(),
-          "tickline_e2e_latency_seconds_count",
-        );
+      const durable = () =>
+        scrapeMetric(metricsPort, "tickline_e2e_latency_seconds_count");
       const [cpu0, durable0, sent0] = [
         await cpuSeconds(child.pid),
         await durable(),
@@ -235,16 +232,6 @@ async function main(): Promise<void> {
     await feed.close();
     await deleteTopics(kafka, [env.TRADES_TOPIC, env.DLQ_TOPIC]);
   }
-}
-
-function sumOf(text: string, name: string): number {
-  let sum = 0;
-  for (const line of text.split("\n")) {
-    if (line.startsWith(name + " ") || line.startsWith(name + "{")) {
-      sum += Number(line.slice(line.lastIndexOf(" ") + 1));
-    }
-  }
-  return sum;
 }
 
 if (import.meta.main) await main();

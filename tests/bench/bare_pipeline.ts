@@ -24,7 +24,8 @@ import {
   type Message,
   Partitioners,
 } from "kafkajs";
-import { INSERT_TRADE } from "./ceilings.ts";
+import type { Trade } from "../../actors/trade/types.ts";
+import { benchCassandra, INSERT_TRADE } from "./ceilings.ts";
 
 /** How the bare pipeline runs; see {@linkcode BARE_TUNING} for the tuning. */
 export interface BareSettings {
@@ -193,16 +194,6 @@ function limiter(n: number): <T>(task: () => Promise<T>) => Promise<T> {
   };
 }
 
-/** The value produced for one trade: the app's record shape, no validation. */
-interface BareRecord {
-  symbol: string;
-  price: number;
-  volume: number;
-  timestamp: number;
-  conditions: string[];
-  ingestedAt: number;
-}
-
 /**
  * Runs the bare pipeline until `signal` aborts, then releases everything.
  *
@@ -247,16 +238,7 @@ export async function runBarePipeline(
     maxBytesPerPartition: tuning.maxBytesPerPartition,
     allowAutoTopicCreation: false,
   });
-  const client = new cassandra.Client({
-    contactPoints: [settings.cassandraContactPoints],
-    localDataCenter: "datacenter1",
-    keyspace: "market",
-    queryOptions: {
-      consistency: cassandra.types.consistencies.localQuorum,
-      prepare: true,
-    },
-    pooling: { maxRequestsPerConnection: 2048 },
-  });
+  const client = benchCassandra(settings.cassandraContactPoints);
   let ws: WebSocket | undefined;
   try {
     await Promise.all([
@@ -285,7 +267,7 @@ export async function runBarePipeline(
         const partition = batch.partition;
         const groups = new Map<string, unknown[][]>();
         for (const m of batch.messages) {
-          const r = JSON.parse(m.value!.toString()) as BareRecord;
+          const r = JSON.parse(m.value!.toString()) as Trade;
           const d = new Date(r.timestamp);
           const year = d.getUTCFullYear();
           const month = d.getUTCMonth() + 1;
@@ -395,7 +377,7 @@ export async function runBarePipeline(
       const ingestedAt = Date.now();
       for (const t of msg.data) {
         counts.received++;
-        const value: BareRecord = {
+        const value: Trade = {
           symbol: t.s,
           price: t.p,
           volume: t.v,

@@ -6,7 +6,7 @@
  * @module
  */
 import { startFeedServer } from "../../actors/feed/mod.ts";
-import { freePort } from "../support/app_process.ts";
+import { collectOutput, freePort } from "../support/app_process.ts";
 import {
   CASSANDRA,
   createTopics,
@@ -86,19 +86,14 @@ export async function startBarePipeline(
     stderr: "piped",
     stdin: "null",
   }).spawn();
-  const chunks: string[] = [];
-  const decoder = new TextDecoder();
-  const pump = async (stream: ReadableStream<Uint8Array>) => {
-    for await (const c of stream) chunks.push(decoder.decode(c));
-  };
-  const pumps = Promise.all([pump(child.stdout), pump(child.stderr)]);
+  const out = collectOutput(child);
   let exited = false;
   const status = child.status.then(async (s) => {
     exited = true;
-    await pumps;
+    await out.done;
     return s.code;
   });
-  const output = () => chunks.join("");
+  const output = out.text;
   const counts = async (): Promise<BareCounts> => {
     if (exited) throw new BarePipelineError("exited", output());
     const res = await fetch(`http://127.0.0.1:${port}/`);

@@ -23,6 +23,28 @@ export const INSERT_TRADE =
   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
 
 /**
+ * A Cassandra client tuned as the ceilings are measured: prepared
+ * LOCAL_QUORUM statements, many requests per connection.
+ *
+ * @example
+ * ```ts ignore
+ * const client = benchCassandra("127.0.0.1:9042");
+ * ```
+ */
+export function benchCassandra(contactPoint: string): cassandra.Client {
+  return new cassandra.Client({
+    contactPoints: [contactPoint],
+    localDataCenter: "datacenter1",
+    keyspace: "market",
+    queryOptions: {
+      consistency: cassandra.types.consistencies.localQuorum,
+      prepare: true,
+    },
+    pooling: { maxRequestsPerConnection: 2048 },
+  });
+}
+
+/**
  * Rows/s of raw prepared inserts of `rows` trades_v2 rows into one
  * partition: the better of single inserts (128 in flight) and unlogged
  * batches of 50 (16 in flight).
@@ -33,16 +55,7 @@ export const INSERT_TRADE =
  * ```
  */
 export async function cassandraInsertCeiling(rows: number): Promise<number> {
-  const client = new cassandra.Client({
-    contactPoints: [CASSANDRA],
-    localDataCenter: "datacenter1",
-    keyspace: "market",
-    queryOptions: {
-      consistency: cassandra.types.consistencies.localQuorum,
-      prepare: true,
-    },
-    pooling: { maxRequestsPerConnection: 2048 },
-  });
+  const client = benchCassandra(CASSANDRA);
   await client.connect();
   const now = Date.now();
   const d = new Date(now);

@@ -16,7 +16,6 @@ export * from "./ceilings.ts";
 export * from "./cleanup.ts";
 export * from "./environment.ts";
 export * from "./proc.ts";
-export * from "./prom_text.ts";
 export * from "./results.ts";
 export * from "./settings.ts";
 export * from "./stats.ts";

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { diffHistogram, parseHistogram } from "./prom_text.ts";
+import { diffHistogram, parseHistogram } from "../support/prom_text.ts";
 import { bucketQuantile, quantile, spread } from "./stats.ts";
 
 Deno.test("quantile is nearest-rank and NaN when empty", () => {

@@ -28,7 +28,7 @@ import {
   parseHistogram,
   type ScrapedHistogram,
   scrapeText,
-} from "./prom_text.ts";
+} from "../support/prom_text.ts";
 import type { Teardown } from "./cleanup.ts";
 import { cpuSeconds } from "./proc.ts";
 import { bucketQuantile, quantile } from "./stats.ts";

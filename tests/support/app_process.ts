@@ -43,6 +43,31 @@ export interface LaunchOptions {
   denoArgs?: readonly string[];
 }
 
+/**
+ * Reads a child's stdout and stderr as they come (so its pipes never fill);
+ * `done` resolves when both end.
+ *
+ * @example
+ * ```ts ignore
+ * const out = collectOutput(new Deno.Command("deno", { args: ["--version"], stdout: "piped", stderr: "piped" }).spawn());
+ * await out.done;
+ * console.log(out.text());
+ * ```
+ */
+export function collectOutput(
+  child: Deno.ChildProcess,
+): { text(): string; done: Promise<void> } {
+  const chunks: string[] = [];
+  const decoder = new TextDecoder();
+  const pump = async (stream: ReadableStream<Uint8Array>) => {
+    for await (const c of stream) chunks.push(decoder.decode(c));
+  };
+  return {
+    text: () => chunks.join(""),
+    done: Promise.all([pump(child.stdout), pump(child.stderr)]).then(() => {}),
+  };
+}
+
 /** Picks a free loopback port. */
 export function freePort(): number {
   const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
@@ -136,14 +161,9 @@ export function launchApp(
     stderr: "piped",
     stdin: "null",
   }).spawn();
-  const chunks: string[] = [];
-  const decoder = new TextDecoder();
-  const pump = async (stream: ReadableStream<Uint8Array>) => {
-    for await (const c of stream) chunks.push(decoder.decode(c));
-  };
-  const pumps = Promise.all([pump(child.stdout), pump(child.stderr)]);
+  const out = collectOutput(child);
   const exited = child.status.then(async (s) => {
-    await pumps;
+    await out.done;
     return s.code;
   });
   const app: AppProcess = {
@@ -166,7 +186,7 @@ export function launchApp(
       return await exited;
     },
     exited,
-    output: () => chunks.join(""),
+    output: out.text,
   };
   return app;
 }

@@ -6,6 +6,7 @@
  * @module
  */
 import { MarketSimulator } from "../../actors/feed/mod.ts";
+import { parseHistogram } from "./prom_text.ts";
 
 /** Options of {@linkcode writeRecording}. */
 export interface RecordingOptions {
@@ -73,25 +74,12 @@ export interface HandoverPauses {
  * ```
  */
 export function handoverPauses(metricsText: string): HandoverPauses {
-  const name = "tickline_ingest_handover_seconds";
-  let count = 0;
-  let sumSeconds = 0;
-  const buckets: [number, number][] = [];
-  for (const line of metricsText.split("\n")) {
-    if (!line.startsWith(name)) continue;
-    const value = Number(line.slice(line.lastIndexOf(" ") + 1));
-    if (line.startsWith(`${name}_count`)) count = value;
-    else if (line.startsWith(`${name}_sum`)) sumSeconds = value;
-    else {
-      const le = /le="([^"]+)"/.exec(line)?.[1];
-      if (le !== undefined) {
-        buckets.push([le === "+Inf" ? Infinity : Number(le), value]);
-      }
-    }
-  }
-  buckets.sort((a, b) => a[0] - b[0]);
+  const { buckets, count, sum } = parseHistogram(
+    metricsText,
+    "tickline_ingest_handover_seconds",
+  );
   const maxBoundSeconds = count === 0
     ? 0
     : buckets.find(([, n]) => n >= count)?.[0] ?? Infinity;
-  return { count, sumSeconds, maxBoundSeconds };
+  return { count, sumSeconds: sum, maxBoundSeconds };
 }

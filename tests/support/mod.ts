@@ -19,3 +19,4 @@ export * from "./fault_servers.ts";
 export * from "./feed_ledger.ts";
 export * from "./pipeline_run.ts";
 export * from "./handover.ts";
+export * from "./prom_text.ts";

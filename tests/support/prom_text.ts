@@ -1,16 +1,18 @@
 /**
  * Reads figures out of the app's `/metrics` text: one histogram's cumulative
- * buckets and count, and the difference between two scrapes of it.
+ * buckets, count and sum, and the difference between two scrapes of it.
  *
  * @module
  */
-import type { Buckets } from "./stats.ts";
-
-/** A histogram as scraped: cumulative buckets and the total count. */
+/** A histogram as scraped: cumulative `[le, count]` buckets, the total count and sum. */
 export interface ScrapedHistogram {
-  buckets: Buckets;
+  buckets: [number, number][];
   count: number;
+  sum: number;
 }
+
+/** The buckets and count of a histogram, what a latency quantile needs. */
+export type BucketCounts = Pick<ScrapedHistogram, "buckets" | "count">;
 
 /** Fetches the app's `/metrics` text. */
 export async function scrapeText(port: number): Promise<string> {
@@ -32,6 +34,7 @@ export async function scrapeText(port: number): Promise<string> {
 export function parseHistogram(text: string, name: string): ScrapedHistogram {
   const buckets: [number, number][] = [];
   let count = 0;
+  let sum = 0;
   for (const line of text.split("\n")) {
     if (line.startsWith(`${name}_bucket{`)) {
       const le = /le="([^"]+)"/.exec(line)?.[1];
@@ -42,9 +45,12 @@ export function parseHistogram(text: string, name: string): ScrapedHistogram {
       ]);
     } else if (line.startsWith(`${name}_count`)) {
       count = Number(line.slice(line.lastIndexOf(" ") + 1));
+    } else if (line.startsWith(`${name}_sum`)) {
+      sum = Number(line.slice(line.lastIndexOf(" ") + 1));
     }
   }
-  return { buckets, count };
+  buckets.sort((a, b) => a[0] - b[0]);
+  return { buckets, count, sum };
 }
 
 /**
@@ -58,9 +64,9 @@ export function parseHistogram(text: string, name: string): ScrapedHistogram {
  * ```
  */
 export function diffHistogram(
-  before: ScrapedHistogram,
-  after: ScrapedHistogram,
-): ScrapedHistogram {
+  before: BucketCounts,
+  after: BucketCounts,
+): BucketCounts {
   return {
     buckets: after.buckets.map(([le, c], i) => [
       le,
