@@ -94,14 +94,23 @@ function rowsTuples(
  * Event time that sweeps `spanMs` of history in `sweepMs` of wall time,
  * starting at the first trade, and then runs with the wall clock (live).
  */
-function sweepThenLive(spanMs: number, sweepMs: number): { now(): number } {
+function sweepThenLive(
+  spanMs: number,
+  sweepMs: number,
+): { now(): number; begin(): void } {
+  const created = Date.now();
   let start: number | undefined;
   const speed = (spanMs + sweepMs) / sweepMs;
   return {
     now() {
+      // Held at the history's start until the first trade: a sweep begun
+      // at the feed's creation would run hours ahead while the app starts.
+      if (start === undefined) return created - spanMs;
       const wall = Date.now();
-      start ??= wall;
       return Math.min(wall, start - spanMs + (wall - start) * speed);
+    },
+    begin() {
+      start ??= Date.now();
     },
   };
 }
@@ -126,15 +135,18 @@ Deno.test({
     await createRunTopics(kafka, env);
     const sent: { s: string; p: number; t: number; v: number; at: number }[] =
       [];
-    // Three days of history in 12 s, then live at the same rate.
-    const span = 3 * DAY;
+    // Four days of history in 12 s (room for three whole UTC days whatever
+    // the time of day), then live at the same rate.
+    const span = 4 * DAY;
+    const clock = sweepThenLive(span, 12_000);
     const feed = await startFeedServer({
       port: 0,
       symbols,
       ratePerSec: 150,
       seed: 11,
-      clock: sweepThenLive(span, 12_000),
+      clock,
       onTrades: (trades) => {
+        clock.begin();
         const at = Date.now();
         for (const t of trades) if (isTrade(t)) sent.push({ ...t, at });
       },
