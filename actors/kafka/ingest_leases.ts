@@ -84,6 +84,12 @@ export class KafkaIngestLeases {
     const consumer = this.kafka.consumer({
       groupId: settings.groupId,
       sessionTimeout: settings.sessionTimeoutMs,
+      // How long the coordinator waits for members to rejoin a rebalance,
+      // with every shard given up meanwhile. Members here rejoin at once
+      // (they consume nothing), so one that cannot within a session
+      // time-out is gone; kafkajs' default of 60 s would hold every symbol
+      // unowned that long.
+      rebalanceTimeout: settings.sessionTimeoutMs,
       // Frequent heartbeats: a rebalance is noticed, and shards released,
       // within about one interval, which bounds a clean handover's gap.
       heartbeatInterval: Math.max(

@@ -164,6 +164,12 @@ export function launchApp(
   const out = collectOutput(child);
   const exited = child.status.then(async (s) => {
     await out.done;
+    // For a failed run's post-mortem: every app's whole output, by pid.
+    const dir = Deno.env.get("TEST_APP_LOG_DIR");
+    if (dir) {
+      await Deno.mkdir(dir, { recursive: true });
+      await Deno.writeTextFile(`${dir}/app-${child.pid}.log`, out.text());
+    }
     return s.code;
   });
   const app: AppProcess = {
