@@ -17,6 +17,7 @@
  */
 import { startFeedServer } from "../actors/feed/mod.ts";
 import {
+  APP_ENV,
   APP_V8_FLAGS,
   freePort,
   rssOf,
@@ -146,7 +147,8 @@ async function main(): Promise<void> {
     env: {
       ...env,
       KAFKAJS_NO_PARTITIONER_WARNING: "1",
-      DENO_V8_FLAGS: APP_V8_FLAGS, // the heap of `deno task app`
+      ...APP_ENV, // the allocator and heap of `deno task app`
+      DENO_V8_FLAGS: APP_V8_FLAGS,
       METRICS_PORT: String(metricsPort),
       FINNHUB_URL: feed.url,
     },
@@ -162,6 +164,17 @@ async function main(): Promise<void> {
     await sleep(WARMUP * 1000);
     if (!CPU) {
       const rss: number[] = [];
+      // What holds the memory at the peak: the heap, buffers outside it
+      // (fetched Kafka batches, sockets), and the app's own queues.
+      const parts = [
+        ["heap used", "tickline_process_memory_bytes", 'type="heap_used"'],
+        ["heap total", "tickline_process_memory_bytes", 'type="heap_total"'],
+        ["external", "tickline_process_memory_bytes", 'type="external"'],
+        ["v8 malloced", "tickline_process_memory_bytes", 'type="v8_malloced"'],
+        ["ingest buffer", "tickline_ingest_buffer_bytes", ""],
+        ["dlq queue", "tickline_dlq_queue_bytes", ""],
+      ] as const;
+      let atPeak: number[] = [];
       const durable = () =>
         scrapeMetric(metricsPort, "tickline_e2e_latency_seconds_count");
       const [cpu0, durable0, sent0] = [
@@ -171,7 +184,15 @@ async function main(): Promise<void> {
       ];
       const began = performance.now();
       for (const end = Date.now() + SECONDS * 1000; Date.now() < end;) {
-        rss.push(await rssOf(child.pid));
+        const now = await rssOf(child.pid);
+        if (now > Math.max(0, ...rss)) {
+          atPeak = await Promise.all(
+            parts.map(([, name, labels]) =>
+              scrapeMetric(metricsPort, name, labels)
+            ),
+          );
+        }
+        rss.push(now);
         await sleep(250);
       }
       const secs = (performance.now() - began) / 1000;
@@ -188,7 +209,15 @@ async function main(): Promise<void> {
           (cpu * 1e6 / Math.max(1, written)).toFixed(1)
         } CPU ms per 1k durable; RSS min ${mib(Math.min(...rss))} MiB, max ${
           mib(Math.max(...rss))
-        } MiB`,
+        } MiB (then: ${
+          parts.map(([label], i) => `${label} ${mib(atPeak[i])}`).join(", ")
+        } MiB); frames dropped ${await scrapeMetric(
+          metricsPort,
+          "tickline_feed_frames_dropped_total",
+        )}, trades dropped ${await scrapeMetric(
+          metricsPort,
+          "tickline_trades_dropped_total",
+        )}`,
       );
       return;
     }

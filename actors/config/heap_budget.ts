@@ -8,10 +8,12 @@
  */
 
 /**
- * JS heap bytes per byte of an encoded record held in a queue (the record
- * object, its strings, and the garbage a full queue churns through): with
- * 128 MiB of old space a flood filled the default 36 MB buffer and V8 ran
- * out of heap, so the factor is set from that, with room.
+ * JS heap bytes per byte of an encoded record held in a queue of objects
+ * (the record object, its strings, and the garbage a full queue churns
+ * through): with 128 MiB of old space a flood filled a 36 MB queue of them
+ * and V8 ran out of heap, so the factor is set from that, with room. The
+ * dead-letter queue holds objects; the ingest buffer is packed outside the
+ * heap (`actors/pipeline/packed_queue.ts`) and costs it nothing.
  */
 export const HEAP_BYTES_PER_QUEUED_BYTE = 2.5;
 /** Heap the rest of the app needs beside its queues (fetched batches, windows, drivers). */
@@ -23,10 +25,10 @@ export class HeapBudgetError extends Error {
   constructor(readonly neededBytes: number, readonly limitBytes: number) {
     const mib = (b: number) => Math.ceil(b / 2 ** 20);
     super(
-      `INGEST_BUFFER_BYTES and DLQ_BUFFER_BYTES need about ${
+      `DLQ_BUFFER_BYTES and the app's working set need about ${
         mib(neededBytes)
       } MiB of heap, but V8's heap limit is ${mib(limitBytes)} MiB; ` +
-        `lower INGEST_BUFFER_BYTES (or INGEST_RATE_PER_SEC, which sizes it), or give V8 more ` +
+        `lower DLQ_BUFFER_BYTES, or give V8 more ` +
         `with DENO_V8_FLAGS=--max-old-space-size=${
           mib(neededBytes) + 32
         } (RSS grows with it)`,
@@ -41,15 +43,15 @@ export class HeapBudgetError extends Error {
  * @example
  * ```ts
  * import { checkHeapBudget } from "./heap_budget.ts";
- * checkHeapBudget({ ingestBufferBytes: 36e6, dlqBufferBytes: 16 * 2 ** 20 }, 280 * 2 ** 20);
+ * checkHeapBudget({ dlqBufferBytes: 16 * 2 ** 20 }, 280 * 2 ** 20);
  * ```
  */
 export function checkHeapBudget(
-  queues: { ingestBufferBytes: number; dlqBufferBytes: number },
+  queues: { dlqBufferBytes: number },
   heapLimitBytes: number,
 ): void {
-  const needed = (queues.ingestBufferBytes + queues.dlqBufferBytes) *
-      HEAP_BYTES_PER_QUEUED_BYTE + WORKING_SET_BYTES;
+  const needed = queues.dlqBufferBytes * HEAP_BYTES_PER_QUEUED_BYTE +
+    WORKING_SET_BYTES;
   if (needed > heapLimitBytes) {
     throw new HeapBudgetError(needed, heapLimitBytes);
   }

@@ -16,6 +16,7 @@
  * @module
  */
 import type { Producer } from "kafkajs";
+import type { Buffer } from "node:buffer";
 import type { Logger } from "../../runtime/types.ts";
 import { encodeTrade } from "../trade/codec.ts";
 import { boundedDeadLetter } from "../trade/dead_letter.ts";
@@ -32,7 +33,8 @@ export const DEFAULT_MAX_REQUEST_BYTES = 900_000;
 /** One record ready to produce, with its size counted once. */
 export interface EncodedRecord {
   key: string;
-  value: string;
+  /** JSON text, or its UTF-8 bytes (a view of the ingest's packed buffer). */
+  value: string | Buffer;
   /** Bytes on the wire: key + value (UTF-8) + {@linkcode RECORD_OVERHEAD_BYTES}. */
   bytes: number;
   /** Sent as Kafka headers (dead letters carry their reason). */

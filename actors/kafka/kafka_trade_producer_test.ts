@@ -48,7 +48,7 @@ Deno.test("producer: a poison dead letter (200,000-deep raw) encodes small", () 
     receivedAt: 1,
   }, 512);
   assert.ok(r.bytes < 2000, String(r.bytes));
-  const parsed = JSON.parse(r.value);
+  const parsed = JSON.parse(r.value.toString());
   assert.equal(parsed.truncated, true);
   assert.equal(parsed.reason, "invalid_price");
 });

@@ -5,6 +5,7 @@
  * @module
  */
 
+import v8 from "node:v8";
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { RejectReason } from "../trade/types.ts";
 
@@ -501,6 +502,11 @@ export function createPipelineMetrics(
         this.set({ type: "heap_used" }, usage.heapUsed);
         this.set({ type: "heap_total" }, usage.heapTotal);
         this.set({ type: "external" }, usage.external);
+        // V8's own allocations outside the heap (parser and compiler zones).
+        this.set(
+          { type: "v8_malloced" },
+          v8.getHeapStatistics().malloced_memory,
+        );
       },
     }),
     ready: gauge("ready", "1 when the pipeline is ready to serve, else 0."),

@@ -40,6 +40,7 @@ import { parseFeedMessage } from "../trade/feed_message.ts";
 import type { RejectReason } from "../trade/types.ts";
 import { validateTrade } from "../trade/validate.ts";
 import { ByteQueue } from "./ingest_buffer.ts";
+import { PackedRecordQueue } from "./packed_queue.ts";
 
 /** Messages of the ingest actor. */
 export type IngestMsg =
@@ -215,7 +216,7 @@ class IngestActor implements Actor<IngestMsg> {
   private attempt = 0;
   private connects = 0;
   private lastSeen = 0;
-  private readonly trades: ByteQueue<EncodedRecord>;
+  private readonly trades: PackedRecordQueue;
   private readonly letters: ByteQueue<EncodedRecord>;
   private readonly symbols: Set<string>;
   private readonly owned: Set<string>;
@@ -249,7 +250,7 @@ class IngestActor implements Actor<IngestMsg> {
     private readonly gate: FrameGate,
   ) {
     this.random = deps.random ?? Math.random;
-    this.trades = new ByteQueue(deps.bufferBytes);
+    this.trades = new PackedRecordQueue(deps.bufferBytes);
     this.letters = new ByteQueue(deps.dlqBufferBytes);
     this.symbols = new Set(deps.symbols);
     const leases = deps.ownership === "leases";
@@ -364,7 +365,7 @@ class IngestActor implements Actor<IngestMsg> {
         undefined
       );
     if (last?.type === "sent" && last.error === undefined) {
-      metrics.tradesProduced.inc(this.trades.ack().length);
+      metrics.tradesProduced.inc(this.trades.ack());
     }
     // A send still pending may yet land: resending its chunk could double it.
     const unsettled = this.sending !== undefined && last === undefined;
@@ -406,7 +407,7 @@ class IngestActor implements Actor<IngestMsg> {
         break;
       }
     }
-    const lost = this.trades.drain().length;
+    const lost = this.trades.drain();
     const lostLetters = this.letters.drain().length;
     if (lost > 0) metrics.tradesDropped.inc({ reason: "shutdown" }, lost);
     if (lostLetters > 0) {
@@ -613,7 +614,7 @@ class IngestActor implements Actor<IngestMsg> {
       }
       const symbol = result.trade.symbol;
       bySymbol.set(symbol, (bySymbol.get(symbol) ?? 0) + 1);
-      droppedNow += this.trades.push(record).length;
+      droppedNow += this.trades.push(record);
     }
     // One labelled increment per symbol and frame, not per trade.
     for (const [symbol, n] of bySymbol) {
@@ -758,8 +759,7 @@ class IngestActor implements Actor<IngestMsg> {
     this.ctx.timers.cancel("overdue");
     const { metrics } = this.deps;
     if (msg.error === undefined) {
-      const done = this.trades.ack();
-      metrics.tradesProduced.inc(done.length);
+      metrics.tradesProduced.inc(this.trades.ack());
       metrics.produceDuration.observe(msg.ms / 1000);
       if (this.sendFailures > 0) {
         this.ctx.log.info("Kafka takes trades again; draining the buffer", {

@@ -64,7 +64,7 @@ class RecordingProducer implements RecordProducer {
   }
   sendLetterRecords(records: readonly EncodedRecord[]): Promise<void> {
     if (this.hangLetters) return new Promise(() => {});
-    for (const r of records) this.letters.push(JSON.parse(r.value));
+    for (const r of records) this.letters.push(JSON.parse(r.value.toString()));
     return Promise.resolve();
   }
 }

@@ -7,17 +7,26 @@
 
 const MAIN = new URL("../../main.ts", import.meta.url).pathname;
 
+const APP_TASK: string = JSON.parse(
+  Deno.readTextFileSync(new URL("../../deno.json", import.meta.url)),
+).tasks.app;
+
 /**
  * The V8 flags of `deno task app` (deno.json), so the app under test runs
  * with the heap a user's does; given as `DENO_V8_FLAGS`, after which any
  * `--v8-flags` in `denoArgs` still apply.
  */
-export const APP_V8_FLAGS: string = (() => {
-  const denoJson = JSON.parse(
-    Deno.readTextFileSync(new URL("../../deno.json", import.meta.url)),
-  );
-  return /--v8-flags=(\S+)/.exec(denoJson.tasks.app)?.[1] ?? "";
-})();
+export const APP_V8_FLAGS: string = /--v8-flags=(\S+)/.exec(APP_TASK)?.[1] ??
+  "";
+
+/**
+ * The variables `deno task app` sets before `deno run` (the allocator's
+ * settings), so the app under test has the memory a user's has.
+ */
+export const APP_ENV: Record<string, string> = Object.fromEntries(
+  (/^((?:\w+=\S+\s+)*)deno run/.exec(APP_TASK)?.[1] ?? "").trim().split(/\s+/)
+    .filter(Boolean).map((a) => a.split("=", 2) as [string, string]),
+);
 
 /** A running app process. */
 export interface AppProcess {
@@ -153,6 +162,7 @@ export function launchApp(
     args: ["run", "--allow-all", ...options.denoArgs ?? [], MAIN],
     env: {
       KAFKAJS_NO_PARTITIONER_WARNING: "1",
+      ...APP_ENV,
       DENO_V8_FLAGS: APP_V8_FLAGS,
       METRICS_PORT: String(metricsPort),
       ...env,
