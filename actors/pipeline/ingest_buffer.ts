@@ -1,5 +1,7 @@
 /**
- * The ingest's byte-bounded FIFO of records waiting for Kafka. One chunk at a
+ * A byte-bounded FIFO of records waiting for Kafka, held as objects: the
+ * ingest's dead letters wait here. (Its trades wait in the packed
+ * `PackedRecordQueue`, which is held to this one as its oracle.) One chunk at a
  * time is "in flight": it stays counted against the bound, is handed out
  * again until acknowledged (so a retry resends the same records in the same
  * order), and is never dropped. When a push goes over the bound, the oldest
