@@ -17,13 +17,13 @@
  */
 import { startFeedServer } from "../actors/feed/mod.ts";
 import {
-  APP_ENV,
-  APP_V8_FLAGS,
   freePort,
+  launchApp,
   rssOf,
   scrapeMetric,
   waitForReadiness,
 } from "./support/app_process.ts";
+import { scrapeText, sumMetric } from "./support/prom_text.ts";
 import { cpuSeconds } from "./bench/proc.ts";
 import { createRunTopics, pipelineEnv } from "./support/end_state.ts";
 import { deleteTopics, runId, testKafka } from "./support/servers.ts";
@@ -132,31 +132,19 @@ async function main(): Promise<void> {
     batchIntervalMs: 20,
     startAfterSubscriptions: symbols.length,
   });
-  const metricsPort = freePort();
   const inspectPort = freePort();
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-all",
+  // `launchApp` gives it the allocator settings and heap of `deno task app`.
+  const app = launchApp({ ...env, FINNHUB_URL: feed.url }, {
+    denoArgs: [
       ...(CPU ? [`--inspect=127.0.0.1:${inspectPort}`] : []),
       ...(Deno.env.get("PROFILE_V8_FLAGS")
         ? [`--v8-flags=${Deno.env.get("PROFILE_V8_FLAGS")}`]
         : []),
-      new URL("../main.ts", import.meta.url).pathname,
     ],
-    env: {
-      ...env,
-      KAFKAJS_NO_PARTITIONER_WARNING: "1",
-      ...APP_ENV, // the allocator and heap of `deno task app`
-      DENO_V8_FLAGS: APP_V8_FLAGS,
-      METRICS_PORT: String(metricsPort),
-      FINNHUB_URL: feed.url,
-    },
-    stdout: "null",
-    stderr: "null",
-  }).spawn();
+  });
+  const { metricsPort } = app;
   try {
-    if (!await waitForReadiness(metricsPort, 200, 60_000)) {
+    if (!await waitForReadiness(metricsPort, 200, 60_000, app)) {
       throw new Error("the app did not become ready");
     }
     feed.setRate(RATE);
@@ -178,26 +166,27 @@ async function main(): Promise<void> {
       const durable = () =>
         scrapeMetric(metricsPort, "tickline_e2e_latency_seconds_count");
       const [cpu0, durable0, sent0] = [
-        await cpuSeconds(child.pid),
+        await cpuSeconds(app.pid),
         await durable(),
         feed.stats().delivered,
       ];
       const began = performance.now();
       for (const end = Date.now() + SECONDS * 1000; Date.now() < end;) {
-        const now = await rssOf(child.pid);
+        const now = await rssOf(app.pid);
         if (now > Math.max(0, ...rss)) {
-          atPeak = await Promise.all(
-            parts.map(([, name, labels]) =>
-              scrapeMetric(metricsPort, name, labels)
-            ),
+          const text = await scrapeText(metricsPort);
+          atPeak = parts.map(([, name, labels]) =>
+            sumMetric(text, name, labels)
           );
         }
         rss.push(now);
         await sleep(250);
       }
       const secs = (performance.now() - began) / 1000;
-      const cpu = await cpuSeconds(child.pid) - cpu0;
-      const written = await durable() - durable0;
+      const cpu = await cpuSeconds(app.pid) - cpu0;
+      const end = await scrapeText(metricsPort);
+      const written = sumMetric(end, "tickline_e2e_latency_seconds_count") -
+        durable0;
       const sent = feed.stats().delivered - sent0;
       const mib = (b: number) => (b / 2 ** 20).toFixed(0);
       console.log(
@@ -211,13 +200,9 @@ async function main(): Promise<void> {
           mib(Math.max(...rss))
         } MiB (then: ${
           parts.map(([label], i) => `${label} ${mib(atPeak[i])}`).join(", ")
-        } MiB); frames dropped ${await scrapeMetric(
-          metricsPort,
-          "tickline_feed_frames_dropped_total",
-        )}, trades dropped ${await scrapeMetric(
-          metricsPort,
-          "tickline_trades_dropped_total",
-        )}`,
+        } MiB); frames dropped ${
+          sumMetric(end, "tickline_feed_frames_dropped_total")
+        }, trades dropped ${sumMetric(end, "tickline_trades_dropped_total")}`,
       );
       return;
     }
@@ -254,10 +239,7 @@ async function main(): Promise<void> {
     console.log(topAllocations(heap.profile.head, 30).join("\n"));
     console.log(`\nprofiles in ${OUT}`);
   } finally {
-    try {
-      child.kill("SIGKILL");
-    } catch { /* gone */ }
-    await child.status;
+    await app.kill();
     await feed.close();
     await deleteTopics(kafka, [env.TRADES_TOPIC, env.DLQ_TOPIC]);
   }

@@ -60,9 +60,8 @@ Deno.test({
     let rnd = seed;
     const random = () => (rnd = (rnd * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     const apps: AppProcess[] = [];
-    const kills: number[] = [];
-    const isolated: number[] = [];
-    const killIndex: number[] = [];
+    /** Each kill: when (UNIX ms), how far the ledger had got, and whether it was isolated. */
+    const kills: { at: number; index: number; alone: boolean }[] = [];
     const began = Date.now();
     let seen = "";
     let owners: number[] = [];
@@ -107,9 +106,7 @@ Deno.test({
         const victim = alone
           ? owners[Math.floor(random() * owners.length)]
           : Math.floor(random() * apps.length);
-        kills.push(Date.now());
-        killIndex.push(ledger.length);
-        if (alone) isolated.push(Date.now());
+        kills.push({ at: Date.now(), index: ledger.length, alone });
         await apps[victim].kill();
         apps[victim] = launchApp(env);
         if (alone) {
@@ -152,7 +149,7 @@ Deno.test({
         `losses at ${
           runs.map(([a, b]) => `${a}+${b - a + 1}`).join(", ") || "-"
         }; ` +
-          `kills at ${killIndex.join(", ")}`,
+          `kills at ${kills.map((k) => k.index).join(", ")}`,
       );
       assert.equal(r.duplicated, 0, "no trade stored twice");
       assert.equal(r.unexpected, 0, "nothing stored that was not delivered");
@@ -172,8 +169,11 @@ Deno.test({
       const gaps = run.feed.stats().gaps;
       const startedAt = (list: number[]) =>
         gaps.filter((g) => list.some((k) => g.from >= k && g.from - k < 1_000));
+      const isolated = kills.filter((k) => k.alone).map((k) => k.at);
       const single = startedAt(isolated);
-      const chained = startedAt(kills.filter((k) => !isolated.includes(k)));
+      const chained = startedAt(
+        kills.filter((k) => !k.alone).map((k) => k.at),
+      );
       const lengths = (list: typeof gaps) =>
         list.map((g) => (g.to ?? Date.now()) - g.from);
       const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;

@@ -5,6 +5,8 @@
  * @module
  */
 
+import { scrapeText, sumMetric } from "./prom_text.ts";
+
 const MAIN = new URL("../../main.ts", import.meta.url).pathname;
 
 const APP_TASK: string = JSON.parse(
@@ -23,10 +25,15 @@ export const APP_V8_FLAGS: string = /--v8-flags=(\S+)/.exec(APP_TASK)?.[1] ??
  * The variables `deno task app` sets before `deno run` (the allocator's
  * settings), so the app under test has the memory a user's has.
  */
-export const APP_ENV: Record<string, string> = Object.fromEntries(
+const APP_ENV: Record<string, string> = Object.fromEntries(
   (/^((?:\w+=\S+\s+)*)deno run/.exec(APP_TASK)?.[1] ?? "").trim().split(/\s+/)
     .filter(Boolean).map((a) => a.split("=", 2) as [string, string]),
 );
+
+/** Where each app's whole output is written when it exits (`TEST_APP_LOG_DIR`). */
+const LOG_DIR = Deno.env.get("TEST_APP_LOG_DIR");
+/** The apps' `LOG_LEVEL` over the test's own (`TEST_APP_LOG_LEVEL`). */
+const LOG_LEVEL = Deno.env.get("TEST_APP_LOG_LEVEL");
 
 /** A running app process. */
 export interface AppProcess {
@@ -166,6 +173,8 @@ export function launchApp(
       DENO_V8_FLAGS: APP_V8_FLAGS,
       METRICS_PORT: String(metricsPort),
       ...env,
+      // TEST_APP_LOG_LEVEL=info with TEST_APP_LOG_DIR keeps a run's story.
+      ...(LOG_LEVEL ? { LOG_LEVEL } : {}),
     },
     stdout: "piped",
     stderr: "piped",
@@ -175,10 +184,9 @@ export function launchApp(
   const exited = child.status.then(async (s) => {
     await out.done;
     // For a failed run's post-mortem: every app's whole output, by pid.
-    const dir = Deno.env.get("TEST_APP_LOG_DIR");
-    if (dir) {
-      await Deno.mkdir(dir, { recursive: true });
-      await Deno.writeTextFile(`${dir}/app-${child.pid}.log`, out.text());
+    if (LOG_DIR) {
+      await Deno.mkdir(LOG_DIR, { recursive: true });
+      await Deno.writeTextFile(`${LOG_DIR}/app-${child.pid}.log`, out.text());
     }
     return s.code;
   });
@@ -213,17 +221,5 @@ export async function scrapeMetric(
   name: string,
   labels = "",
 ): Promise<number> {
-  const res = await fetch(`http://127.0.0.1:${port}/metrics`);
-  const text = await res.text();
-  let sum = 0;
-  for (const line of text.split("\n")) {
-    if (
-      line.startsWith(name) &&
-      (line[name.length] === " " || line[name.length] === "{")
-    ) {
-      if (labels && !line.includes(labels)) continue;
-      sum += Number(line.slice(line.lastIndexOf(" ") + 1));
-    }
-  }
-  return sum;
+  return sumMetric(await scrapeText(port), name, labels);
 }

@@ -55,8 +55,7 @@ export function pipelineEnv(id: string, symbols: string[]): PipelineEnv {
     WINDOW_GRACE_MS: "1000",
     COMMIT_INTERVAL_MS: "200",
     PROVISIONAL_INTERVAL_MS: "1000",
-    // TEST_APP_LOG_LEVEL=info with TEST_APP_LOG_DIR keeps a run's story.
-    LOG_LEVEL: Deno.env.get("TEST_APP_LOG_LEVEL") ?? "warn",
+    LOG_LEVEL: "warn",
     // Quick failover for the crash and scale-out tests.
     KAFKA_SESSION_TIMEOUT_MS: "10000",
     // One instance per run that buffers through Kafka outages; runs of

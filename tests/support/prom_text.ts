@@ -1,6 +1,7 @@
 /**
- * Reads figures out of the app's `/metrics` text: one histogram's cumulative
- * buckets, count and sum, and the difference between two scrapes of it.
+ * Reads figures out of the app's `/metrics` text: a metric's value summed
+ * over label sets, one histogram's cumulative buckets, count and sum, and
+ * the difference between two scrapes of it.
  *
  * @module
  */
@@ -18,6 +19,31 @@ export type BucketCounts = Pick<ScrapedHistogram, "buckets" | "count">;
 export async function scrapeText(port: number): Promise<string> {
   const res = await fetch(`http://127.0.0.1:${port}/metrics`);
   return await res.text();
+}
+
+/**
+ * The value of metric `name` in Prometheus text `text`, summed over the
+ * label sets whose text includes `labels` (all of them when empty).
+ *
+ * @example
+ * ```ts
+ * import { sumMetric } from "./prom_text.ts";
+ * const text = 'm{type="a"} 2\nm{type="b"} 3\nm_total 9\n';
+ * console.assert(sumMetric(text, "m") === 5 && sumMetric(text, "m", 'type="b"') === 3);
+ * ```
+ */
+export function sumMetric(text: string, name: string, labels = ""): number {
+  let sum = 0;
+  for (const line of text.split("\n")) {
+    if (
+      line.startsWith(name) &&
+      (line[name.length] === " " || line[name.length] === "{")
+    ) {
+      if (labels && !line.includes(labels)) continue;
+      sum += Number(line.slice(line.lastIndexOf(" ") + 1));
+    }
+  }
+  return sum;
 }
 
 /**
