@@ -256,6 +256,8 @@ export async function startApp(
         },
         commitIntervalMs: config.commitIntervalMs,
         maxInFlightWrites: 8,
+        // Under 1 MiB of decoded trades per partition: a flood's lag stays in Kafka.
+        maxInFlightTrades: 2_048,
         maxUnackedPerWindow: 4,
         maxPendingRebuilds: 256,
         windowIdleMs: 120_000,

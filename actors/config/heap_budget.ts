@@ -17,11 +17,15 @@
  */
 export const HEAP_BYTES_PER_QUEUED_BYTE = 2.5;
 /**
- * Heap the rest of the app needs beside its queues (frames waiting to be
- * read, fetched batches, windows, drivers): under the benchmark's flood,
- * after its saturation step, 122 MiB stayed live through mark-compacts.
+ * Heap the rest of the app needs beside its queues, from their bounds: about
+ * 30 MiB at rest (code, drivers, metrics), up to 16 MiB of frames waiting to
+ * be read, one decoded fetch (4 MiB of records, about 15 MiB of objects) and
+ * the trades admitted and not yet written (2,048 per partition plus a
+ * fetched batch, about 24 MiB over 16 partitions). Before the trades in
+ * flight were bounded, a flood after the benchmark's saturation step kept
+ * 122 MiB live.
  */
-export const WORKING_SET_BYTES = 128 * 2 ** 20;
+export const WORKING_SET_BYTES = 88 * 2 ** 20;
 
 /** Thrown when the configured queues would not fit in the V8 heap. */
 export class HeapBudgetError extends Error {

@@ -77,6 +77,15 @@ export interface SourceSettings {
   logger: Logger;
 }
 
+/**
+ * Bounds of one fetch. A fetched batch lives decoded (a few hundred bytes of
+ * objects per record) until its partition admits it, so kafkajs's defaults
+ * (10 MiB, 1 MiB per partition) held tens of MiB of heap under a flood;
+ * these still fetch far more per round trip than one instance can write.
+ */
+const FETCH_MAX_BYTES = 4 * 1024 * 1024;
+const FETCH_MAX_BYTES_PER_PARTITION = 512 * 1024;
+
 /** One decoder for every record key: a decoder per record was measurable. */
 const KEY_DECODER = new TextDecoder();
 
@@ -121,6 +130,8 @@ export class KafkaTradeSource implements TradeSource {
       // Low waits keep end-to-end latency in milliseconds, not the 5 s default.
       maxWaitTimeInMs: 20,
       minBytes: 1,
+      maxBytes: FETCH_MAX_BYTES,
+      maxBytesPerPartition: FETCH_MAX_BYTES_PER_PARTITION,
       // Shorter moves a crashed member's partitions sooner; longer keeps a busy one in the group.
       sessionTimeout: settings.sessionTimeoutMs,
       heartbeatInterval: 3_000,

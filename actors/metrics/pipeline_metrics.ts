@@ -66,11 +66,13 @@ export const REJECT_REASONS: readonly RejectReason[] = Object.keys(
 
 /**
  * Why valid trades were dropped before Kafka, the `reason` label of
- * `tickline_trades_dropped_total`: `buffer_full` (Kafka could not keep up or
- * was down, and the byte-bounded buffer dropped its oldest), `shutdown`
- * (stopped while Kafka was unreachable).
+ * `tickline_trades_dropped_total`: `buffer_full` (Kafka was down, or could
+ * not keep up, and the byte-bounded buffer dropped its oldest), `shed` (Kafka
+ * was up but slower than the feed, and trade frames were dropped unread
+ * while the buffer was nearly full), `shutdown` (stopped while Kafka was
+ * unreachable).
  */
-export const TRADE_DROP_REASONS = ["buffer_full", "shutdown"] as const;
+export const TRADE_DROP_REASONS = ["buffer_full", "shed", "shutdown"] as const;
 /** A value of the `reason` label of `tickline_trades_dropped_total`. */
 export type TradeDropReason = typeof TRADE_DROP_REASONS[number];
 

@@ -36,7 +36,10 @@ import {
 } from "../kafka/kafka_trade_producer.ts";
 import type { DlqDropReason, PipelineMetrics } from "../metrics/mod.ts";
 import { boundedDeadLetter } from "../trade/dead_letter.ts";
-import { parseFeedMessage } from "../trade/feed_message.ts";
+import {
+  countTradesUnparsed,
+  parseFeedMessage,
+} from "../trade/feed_message.ts";
 import type { RejectReason } from "../trade/types.ts";
 import { validateTrade } from "../trade/validate.ts";
 import { ByteQueue } from "./ingest_buffer.ts";
@@ -133,6 +136,18 @@ export const QUIESCE_MAX_MS = 2_000;
 
 /** Waits between failed trade produces: 100 ms doubling to 2 s. */
 const PRODUCE_RETRY = { minMs: 100, maxMs: 2_000, resetAfterMs: 0 };
+
+/**
+ * Past this fill of the trade buffer while Kafka is up, the pipeline is
+ * slower than the feed: new trade frames are shed unread (counted, reason
+ * `shed`) instead of being parsed, validated and encoded only for the
+ * oldest buffered trades to be dropped for them. Either way the same number
+ * is lost; shedding spends the CPU on what can still be written, where
+ * drop-oldest let a flood starve the rest of the pipeline. While Kafka is
+ * down the buffer keeps its drop-oldest order: after an outage the freshest
+ * trades are the ones worth producing.
+ */
+const SHED_FILL = 0.9;
 
 /** Tries of one dead-letter chunk before it is dropped. */
 const DLQ_TRIES = 3;
@@ -237,6 +252,8 @@ class IngestActor implements Actor<IngestMsg> {
   private retryDue?: number;
   private kafkaHealthy = true;
   private lastDropAt?: number;
+  /** Trades shed since shedding began (0: not shedding). */
+  private shedCount = 0;
   private dlqAttempt = 0;
   private dlqSending?: Promise<IngestMsg>;
   private dlqTries = 0;
@@ -551,6 +568,15 @@ class IngestActor implements Actor<IngestMsg> {
       );
       return this.dlqPump();
     }
+    if (this.overloaded()) {
+      const count = countTradesUnparsed(msg.data);
+      if (count !== undefined) return this.shed(count, msg);
+    } else if (this.shedCount > 0) {
+      this.ctx.log.warn("ingest caught up; stopped shedding", {
+        shed: this.shedCount,
+      });
+      this.shedCount = 0;
+    }
     const message = parseFeedMessage(msg.data);
     switch (message.kind) {
       case "ping":
@@ -630,6 +656,32 @@ class IngestActor implements Actor<IngestMsg> {
     }
     this.pump();
     this.dlqPump();
+  }
+
+  /** Kafka is up but cannot take trades as fast as the feed sends them. */
+  private overloaded(): boolean {
+    return this.kafkaHealthy &&
+      this.trades.bytes >= this.deps.bufferBytes * SHED_FILL;
+  }
+
+  /** Drops a trade frame unread, counting its `count` trades (see {@linkcode SHED_FILL}). */
+  private shed(count: number, msg: Extract<IngestMsg, { type: "frame" }>) {
+    const { metrics } = this.deps;
+    metrics.feedMessages.inc({ type: "trade" });
+    if (msg.conn === this.conn) this.attempt = 0;
+    this.lastTradeFrameAt = msg.at;
+    if (count === 0) return;
+    metrics.tradesReceived.inc(count);
+    metrics.tradesDropped.inc({ reason: "shed" }, count);
+    this.lastDropAt = this.ctx.clock.now();
+    if (this.shedCount === 0) {
+      this.ctx.log.warn(
+        "ingest buffer nearly full while Kafka is up; shedding trade frames unread until it drains",
+        { bufferBytes: this.deps.bufferBytes },
+      );
+    }
+    this.shedCount += count;
+    this.pump();
   }
 
   /**

@@ -366,6 +366,49 @@ Deno.test("ingest: Kafka down -> bounded buffer drops the oldest, counted exactl
   );
 });
 
+Deno.test("ingest: a feed faster than a working Kafka -> trade frames shed unread, every trade counted exactly", async () => {
+  const symbols = ["AAPL", "MSFT"];
+  await withIngest(
+    {
+      feed: {
+        symbols,
+        ratePerSec: 20_000,
+        batchIntervalMs: 5,
+        seed: 13,
+        maxTrades: 6_000,
+        startAfterSubscriptions: symbols.length,
+      },
+      // About 100 trades fit; each send takes 50 ms but succeeds.
+      tuning: { bufferBytes: 20_000 },
+      producerDelayMs: 50,
+    },
+    async (f) => {
+      await until(() => f.feed.stats().tradesSent >= 6_000, "the trades");
+      const delivered = f.feed.stats().delivered;
+      const dropped = () => counter(f.metrics.tradesDropped);
+      await until(
+        async () => f.producer.trades.length + await dropped() === delivered,
+        "delivered = produced + dropped",
+      );
+      const shed = await counter(f.metrics.tradesDropped, { reason: "shed" });
+      assert.ok(shed > 0, "frames were shed");
+      assert.equal(await counter(f.metrics.tradesReceived), delivered);
+      // Kafka was never failing: the buffer did not drop its oldest for new ones.
+      assert.equal((await status(f.ingest)).kafkaHealthy, true);
+      assert.ok(
+        await counter(f.metrics.tradesDropped, { reason: "buffer_full" }) <
+          shed,
+      );
+      // What was produced is in feed order.
+      for (const symbol of symbols) {
+        const times = f.producer.trades.filter((t) => t.symbol === symbol)
+          .map((t) => t.timestamp);
+        assert.deepEqual(times, [...times].sort((a, b) => a - b), symbol);
+      }
+    },
+  );
+});
+
 // Finding 3 of issue 9: one shared send slot; a hanging DLQ send blocked trades.
 Deno.test("ingest: a hanging DLQ never holds up trades; its letters are dropped and counted", async () => {
   await withIngest(

@@ -56,6 +56,12 @@ export interface PartitionDeps {
   commitIntervalMs: number;
   /** Raw-trade writes in flight before the next batch waits. */
   maxInFlightWrites: number;
+  /**
+   * Trades admitted and not yet durable before the next batch waits. Writes
+   * are counted too, but a write can hold a whole fetched batch: this bound
+   * is what keeps the decoded trades' memory small while Cassandra lags.
+   */
+  maxInFlightTrades: number;
   /** Unanswered trades messages per window before the next batch waits. */
   maxUnackedPerWindow: number;
   /** Late minutes waiting to be rebuilt before the next batch waits. */
@@ -111,6 +117,8 @@ class PartitionActor implements Actor<PartitionMsg> {
   private readonly pending = new Map<number, Pending>();
   private nextTag = 1;
   private batches = 0;
+  /** Trades sent to a writer and not yet answered. */
+  private tradesInFlight = 0;
   private readonly windows = new Map<string, WindowEntry>();
   private lastCommit = 0;
   private readonly label: { partition: string };
@@ -194,6 +202,7 @@ class PartitionActor implements Actor<PartitionMsg> {
 
   private hasRoom(): boolean {
     if (this.gate.writesInFlight >= this.deps.maxInFlightWrites) return false;
+    if (this.tradesInFlight >= this.deps.maxInFlightTrades) return false;
     if (this.gate.rebuildsPending >= this.deps.maxPendingRebuilds) return false;
     for (const symbol of this.windows.keys()) {
       if (this.gate.unacked(symbol) >= this.deps.maxUnackedPerWindow) {
@@ -262,6 +271,7 @@ class PartitionActor implements Actor<PartitionMsg> {
     } else {
       const tag = this.nextTag++;
       this.pending.set(tag, { kind: "trades", span, count: trades.length });
+      this.tradesInFlight += trades.length;
       await this.deps.writers.forTrades(this.partition + this.batches++).tell({
         type: "trades",
         trades,
@@ -336,6 +346,7 @@ class PartitionActor implements Actor<PartitionMsg> {
     // Failed for good: restart and replay from the committed offset.
     if (done.error !== undefined) throw done.error;
     if (job.kind === "trades") {
+      this.tradesInFlight -= job.count;
       this.gate.written(job.span);
     } else {
       this.gate.rebuilt(job.symbol, job.windowStart);

@@ -119,6 +119,7 @@ async function spawnPartition(
   store: SlowStore,
   source: CheckingSource,
   maxInFlightWrites: number,
+  maxInFlightTrades = 100_000,
 ): Promise<ActorRef<PartitionMsg>> {
   const metrics = createPipelineMetrics();
   const writers = await spawnWriters(system, 1, 1, {
@@ -143,6 +144,7 @@ async function spawnPartition(
       },
       commitIntervalMs: 10,
       maxInFlightWrites,
+      maxInFlightTrades,
       maxUnackedPerWindow: 2,
       maxPendingRebuilds: 16,
       windowIdleMs: 60_000,
@@ -207,6 +209,32 @@ Deno.test("partition: a slow writer slows the sender, in-flight writes stay boun
       0,
       "an open window holds the commit at its first trade",
     );
+  } finally {
+    await system.shutdown();
+  }
+});
+
+Deno.test("partition: trades in flight stay bounded when each write holds many", async () => {
+  const store = new SlowStore(20);
+  const source = new CheckingSource(store);
+  const system = new ActorSystem("t", { logger: silentLogger() });
+  try {
+    // Writes alone would let 64 batches (640 trades) run ahead of the store.
+    const partition = await spawnPartition(system, store, source, 64, 25);
+    const t0 = Date.UTC(2026, 0, 1, 12, 0, 0);
+    const perBatch = 10;
+    let mostAhead = 0;
+    for (let b = 0; b < 30; b++) {
+      await send(partition, batch(b * perBatch, perBatch, t0));
+      mostAhead = Math.max(mostAhead, (b + 1) * perBatch - store.written.size);
+    }
+    // A batch is admitted while fewer than 25 are in flight, so at most 25 + 10 - 1 are.
+    assert.ok(
+      mostAhead <= 25 + perBatch,
+      `${mostAhead} trades admitted and not yet written (bound 25)`,
+    );
+    assert.ok(mostAhead >= 20, `the bound was not reached (${mostAhead})`);
+    await eventually(() => store.written.size === 300, "every trade written");
   } finally {
     await system.shutdown();
   }

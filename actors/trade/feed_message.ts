@@ -94,6 +94,42 @@ export function parseFeedMessage(text: string): FeedMessage {
   }
 }
 
+const TRADE_FIRST = '{"type":"trade","data":[';
+const DATA_FIRST = '{"data":[';
+const TRADE_LAST = '],"type":"trade"}';
+const SYMBOL_KEY = '"s":';
+
+/**
+ * The number of trades in a trade frame, counted without parsing it, or
+ * `undefined` for a frame of any other shape (which must be parsed). It
+ * counts the `"s":` keys: an unescaped quote only ever bounds a string, so
+ * in compact JSON (as Finnhub and the simulated feed write it) that text is
+ * exactly a trade's symbol key, and the count is exact for every frame of
+ * the protocol; for a malformed one it is an estimate. Scanning is several
+ * times cheaper than `JSON.parse`, which is what an ingest shedding load
+ * needs: a count of what it drops, without the work it cannot afford.
+ *
+ * @example
+ * ```ts
+ * import { countTradesUnparsed } from "./feed_message.ts";
+ * const frame = '{"type":"trade","data":[{"s":"AAPL","p":1,"t":2,"v":3},{"s":"MSFT","p":1,"t":2,"v":3}]}';
+ * console.assert(countTradesUnparsed(frame) === 2);
+ * console.assert(countTradesUnparsed('{"type":"ping"}') === undefined);
+ * ```
+ */
+export function countTradesUnparsed(frame: string): number | undefined {
+  const shaped = frame.startsWith(TRADE_FIRST) ||
+    (frame.startsWith(DATA_FIRST) && frame.endsWith(TRADE_LAST));
+  if (!shaped) return undefined;
+  let count = 0;
+  for (
+    let at = frame.indexOf(SYMBOL_KEY);
+    at !== -1;
+    at = frame.indexOf(SYMBOL_KEY, at + SYMBOL_KEY.length)
+  ) count++;
+  return count;
+}
+
 function classifyError(rawMsg: unknown): FeedMessage {
   const msg = typeof rawMsg === "string"
     ? rawMsg

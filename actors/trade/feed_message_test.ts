@@ -1,5 +1,10 @@
 import assert from "node:assert/strict";
-import { type FeedMessage, parseFeedMessage } from "./feed_message.ts";
+import fc from "fast-check";
+import {
+  countTradesUnparsed,
+  type FeedMessage,
+  parseFeedMessage,
+} from "./feed_message.ts";
 
 const cases: Array<
   [name: string, text: string, expected: FeedMessage | string]
@@ -81,4 +86,53 @@ Deno.test("parseFeedMessage: a huge garbage frame gives a short detail", () => {
   const got = parseFeedMessage("x".repeat(100_000));
   assert.equal(got.kind, "invalid_json");
   assert.ok(got.kind === "invalid_json" && got.detail.length < 400);
+});
+
+/** Any string, quotes, colons and backslashes included: `"s":` inside values must not count. */
+const textArb = fc.oneof(
+  fc.string(),
+  fc.constantFrom('"s":', '\\"s\\":', 's":', '"s"', "::"),
+);
+const rawTradeArb = fc.record({
+  s: textArb,
+  p: fc.double({ noNaN: true, noDefaultInfinity: true }),
+  t: fc.integer(),
+  v: fc.double({ noNaN: true, noDefaultInfinity: true }),
+  c: fc.option(fc.array(textArb, { maxLength: 4 }), { nil: null }),
+}, { requiredKeys: ["s", "p"] });
+
+Deno.test("countTradesUnparsed: counts the trades of any trade frame as JSON.parse would, either key order", () => {
+  fc.assert(
+    fc.property(
+      fc.array(rawTradeArb, { maxLength: 40 }),
+      fc.boolean(),
+      (data, typeFirst) => {
+        const frame = typeFirst
+          ? JSON.stringify({ type: "trade", data })
+          : JSON.stringify({ data, type: "trade" });
+        const parsed = parseFeedMessage(frame);
+        assert.equal(parsed.kind, "trades");
+        assert.equal(
+          countTradesUnparsed(frame),
+          parsed.kind === "trades" ? parsed.data.length : -1,
+        );
+      },
+    ),
+    { numRuns: 2_000 },
+  );
+});
+
+Deno.test("countTradesUnparsed: any other frame is left to the parser", () => {
+  for (
+    const frame of [
+      '{"type":"ping"}',
+      '{"type":"error","msg":"Invalid symbol X"}',
+      '{"data":[{"s":"AAPL"}],"type":"news"}',
+      '{"type":"news","data":[{"s":"AAPL"}]}',
+      "not json",
+      "",
+    ]
+  ) {
+    assert.equal(countTradesUnparsed(frame), undefined, frame);
+  }
 });

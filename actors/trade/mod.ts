@@ -17,6 +17,7 @@
 
 export type { DeadLetter, LoggedTrade, RejectReason, Trade } from "./types.ts";
 export {
+  countTradesUnparsed,
   type FeedErrorKind,
   type FeedMessage,
   parseFeedMessage,
