@@ -137,17 +137,6 @@ export const QUIESCE_MAX_MS = 2_000;
 /** Waits between failed trade produces: 100 ms doubling to 2 s. */
 const PRODUCE_RETRY = { minMs: 100, maxMs: 2_000, resetAfterMs: 0 };
 
-/**
- * Past this fill of the trade buffer while Kafka is up, the pipeline is
- * slower than the feed: new trade frames are shed unread (counted, reason
- * `shed`) instead of being parsed, validated and encoded only for the
- * oldest buffered trades to be dropped for them. Either way the same number
- * is lost; shedding spends the CPU on what can still be written, where
- * drop-oldest let a flood starve the rest of the pipeline. While Kafka is
- * down the buffer keeps its drop-oldest order: after an outage the freshest
- * trades are the ones worth producing.
- */
-const SHED_FILL = 0.9;
 
 /** Tries of one dead-letter chunk before it is dropped. */
 const DLQ_TRIES = 3;
@@ -568,7 +557,7 @@ class IngestActor implements Actor<IngestMsg> {
       );
       return this.dlqPump();
     }
-    if (this.overloaded()) {
+    if (this.wouldOverflow(msg.bytes)) {
       const count = countTradesUnparsed(msg.data);
       if (count !== undefined) return this.shed(count, msg);
     } else if (this.shedCount > 0) {
@@ -658,13 +647,22 @@ class IngestActor implements Actor<IngestMsg> {
     this.dlqPump();
   }
 
-  /** Kafka is up but cannot take trades as fast as the feed sends them. */
-  private overloaded(): boolean {
+  /**
+   * Kafka is up but slower than the feed, and a frame of `bytes` would not
+   * fit in the trade buffer: it is shed unread (counted, reason `shed`)
+   * rather than parsed, validated and encoded only for as many of the oldest
+   * buffered trades to be dropped for it. The same number is lost either
+   * way; shedding spends the CPU on what can still be written, where
+   * drop-oldest let a flood starve the rest of the pipeline. While Kafka is
+   * down the buffer keeps its drop-oldest order: after an outage the
+   * freshest trades are the ones worth producing.
+   */
+  private wouldOverflow(bytes: number): boolean {
     return this.kafkaHealthy &&
-      this.trades.bytes >= this.deps.bufferBytes * SHED_FILL;
+      this.trades.bytes + bytes > this.deps.bufferBytes;
   }
 
-  /** Drops a trade frame unread, counting its `count` trades (see {@linkcode SHED_FILL}). */
+  /** Drops a trade frame unread, counting its `count` trades (see `wouldOverflow`). */
   private shed(count: number, msg: Extract<IngestMsg, { type: "frame" }>) {
     const { metrics } = this.deps;
     metrics.feedMessages.inc({ type: "trade" });
@@ -676,7 +674,7 @@ class IngestActor implements Actor<IngestMsg> {
     this.lastDropAt = this.ctx.clock.now();
     if (this.shedCount === 0) {
       this.ctx.log.warn(
-        "ingest buffer nearly full while Kafka is up; shedding trade frames unread until it drains",
+        "ingest buffer full while Kafka is up; shedding trade frames unread until it has room",
         { bufferBytes: this.deps.bufferBytes },
       );
     }
