@@ -7,6 +7,7 @@
  */
 import { type Admin, type Consumer, Kafka, logLevel } from "kafkajs";
 import type { Logger } from "../../runtime/types.ts";
+import { installFastVarints } from "./fast_varints.ts";
 import { kafkaLogLevel } from "./kafka_log.ts";
 import type { LogBatch, PartitionListener, TradeSource } from "./trade_log.ts";
 
@@ -42,6 +43,8 @@ export class TradeLogError extends Error {
  */
 export function createKafka(settings: KafkaSettings): Kafka {
   const { logger } = settings;
+  // Same bytes, a fraction of the CPU (fast_varints.ts).
+  installFastVarints();
   return new Kafka({
     clientId: settings.clientId,
     brokers: settings.brokers,

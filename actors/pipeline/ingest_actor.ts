@@ -137,7 +137,6 @@ export const QUIESCE_MAX_MS = 2_000;
 /** Waits between failed trade produces: 100 ms doubling to 2 s. */
 const PRODUCE_RETRY = { minMs: 100, maxMs: 2_000, resetAfterMs: 0 };
 
-
 /** Tries of one dead-letter chunk before it is dropped. */
 const DLQ_TRIES = 3;
 /** Frames waiting in the mailbox are bounded in bytes too (a CPU-starved process only). */
