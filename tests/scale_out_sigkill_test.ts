@@ -1,8 +1,9 @@
 /**
  * Scale-out under SIGKILL on the real Kafka and Cassandra: of 3 instances
  * with ingest leases on one feed, a random one is killed with SIGKILL 20
- * times at random moments during a 200,000-trade stream and restarted each
- * time. Judged against what the feed delivered: no trade is stored twice,
+ * times at random moments while a 300,000-trade recording replays (as a
+ * market does, on through every handover), and restarted each time. Judged
+ * against what the feed delivered: no trade is stored twice,
  * nothing is stored that was not delivered, and the only trades missing are
  * those a killed instance had received but Kafka had not acknowledged
  * (reported; bounded per kill). Every candle equals the oracle of the log.
@@ -21,14 +22,21 @@ import {
   scrapeMetric,
   waitForReadiness,
 } from "./support/app_process.ts";
-import { fastPastClock } from "./support/clocks.ts";
 import { verifyEndState } from "./support/end_state.ts";
 import { reconcileWhen } from "./support/feed_ledger.ts";
+import { writeRecording } from "./support/handover.ts";
 import { startPipelineRun } from "./support/pipeline_run.ts";
-import { eventually, spreadSymbols, waitUntil } from "./support/servers.ts";
+import {
+  eventually,
+  runId,
+  spreadSymbols,
+  waitUntil,
+} from "./support/servers.ts";
 
 const TRADES = 300_000;
 const RATE = 2_000;
+/** Event time runs 10x faster than the replay, so minutes close during the test. */
+const SPEED = 10;
 const KILLS = 20;
 /** Kills `ISOLATED - 1`, `2 * ISOLATED - 1`, … wait for a settled cluster. */
 const ISOLATED = 5;
@@ -42,19 +50,28 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
   async fn() {
+    const symbols = spreadSymbols(`KS${runId()}`, 6, 1);
+    const recording = await writeRecording({
+      symbols,
+      trades: TRADES,
+      ratePerSec: RATE,
+      speed: SPEED,
+      seed: 71,
+      // Two hours back: every minute closes by the end, and no trade is in the future.
+      startMs: Date.now() - 120 * 60_000,
+    });
     const run = await startPipelineRun({
-      symbols: (id) => spreadSymbols(`KS${id}`, 6, 1),
+      symbols: () => symbols,
       partitions: 6,
       ingestLeases: true,
       feed: {
-        ratePerSec: RATE,
-        seed: 71,
-        maxTrades: TRADES,
-        // Its kills and settles can take ten minutes.
-        clock: fastPastClock(120),
+        replayFile: recording,
+        replaySpeed: SPEED,
+        replayRetime: false,
+        startAfterSubscriptions: symbols.length,
       },
     });
-    const { kafka, cassandra, symbols, ledger } = run;
+    const { kafka, cassandra, ledger } = run;
     const env = run.env;
     const seed = Number(Deno.env.get("SCALE_KILL_SEED") ?? 71);
     let rnd = seed;
@@ -114,13 +131,15 @@ Deno.test({
         }
       }
       const streamed = await eventually(
-        () => Promise.resolve(run.feed.stats().tradesSent >= TRADES),
+        () => Promise.resolve(run.feed.stats().replayFinished),
         240_000,
         500,
       );
-      assert.ok(
-        streamed,
-        `the feed sent everything (${run.feed.stats().tradesSent})`,
+      assert.ok(streamed, "the replay ended");
+      assert.equal(
+        run.feed.stats().tradesSent,
+        TRADES,
+        "the feed sent the recording",
       );
       const r = await reconcileWhen(
         cassandra,
@@ -208,6 +227,7 @@ Deno.test({
       await admin.disconnect();
       for (const app of apps) await app.kill();
       await run.close();
+      await Deno.remove(recording).catch(() => {});
     }
   },
 });
