@@ -10,8 +10,10 @@
  *   results of sends come back as messages.
  * - Trades wait in a buffer bounded in bytes (`INGEST_BUFFER_BYTES`, sized
  *   for tens of seconds of the configured rate). Only when Kafka cannot take
- *   them for that long are the oldest dropped, each one counted in
- *   `tickline_trades_dropped_total{reason}`, and `/readyz` fails.
+ *   them for that long are trades dropped, each one counted in
+ *   `tickline_trades_dropped_total{reason}`, and `/readyz` fails: the oldest
+ *   while Kafka is down, and new frames unread while it is up but slower
+ *   than the feed.
  * - Each produce attempt is bounded; a failed chunk is retried first, with
  *   the same records in the same order, so the buffer drains in order.
  * - Dead letters have their own bounded queue and send slot: they can never
