@@ -594,13 +594,9 @@ class IngestActor implements Actor<IngestMsg> {
         this.reject(msg.data, message.reason, message.detail, msg.at);
         return this.dlqPump();
       case "trades":
-        metrics.feedMessages.inc({ type: "trade" });
         break;
     }
-    // A connection that delivers data has proven itself: start back-off afresh.
-    if (msg.conn === this.conn) this.attempt = 0;
-    metrics.tradesReceived.inc(message.data.length);
-    this.lastTradeFrameAt = msg.at;
+    this.tradeFrameReceived(msg, message.data.length);
     let droppedNow = 0;
     const bySymbol = new Map<string, number>();
     for (const raw of message.data) {
@@ -663,14 +659,23 @@ class IngestActor implements Actor<IngestMsg> {
       this.trades.bytes + bytes > this.deps.bufferBytes;
   }
 
+  /** What every trade frame counts, read or shed: it arrived, with `trades`. */
+  private tradeFrameReceived(
+    msg: Extract<IngestMsg, { type: "frame" }>,
+    trades: number,
+  ): void {
+    this.deps.metrics.feedMessages.inc({ type: "trade" });
+    this.deps.metrics.tradesReceived.inc(trades);
+    // A connection that delivers data has proven itself: start back-off afresh.
+    if (msg.conn === this.conn) this.attempt = 0;
+    this.lastTradeFrameAt = msg.at;
+  }
+
   /** Drops a trade frame unread, counting its `count` trades (see `wouldOverflow`). */
   private shed(count: number, msg: Extract<IngestMsg, { type: "frame" }>) {
     const { metrics } = this.deps;
-    metrics.feedMessages.inc({ type: "trade" });
-    if (msg.conn === this.conn) this.attempt = 0;
-    this.lastTradeFrameAt = msg.at;
+    this.tradeFrameReceived(msg, count);
     if (count === 0) return;
-    metrics.tradesReceived.inc(count);
     metrics.tradesDropped.inc({ reason: "shed" }, count);
     this.lastDropAt = this.ctx.clock.now();
     if (this.shedCount === 0) {

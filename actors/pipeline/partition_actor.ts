@@ -117,8 +117,6 @@ class PartitionActor implements Actor<PartitionMsg> {
   private readonly pending = new Map<number, Pending>();
   private nextTag = 1;
   private batches = 0;
-  /** Trades sent to a writer and not yet answered. */
-  private tradesInFlight = 0;
   private readonly windows = new Map<string, WindowEntry>();
   private lastCommit = 0;
   private readonly label: { partition: string };
@@ -200,6 +198,15 @@ class PartitionActor implements Actor<PartitionMsg> {
     msg.admitted();
   }
 
+  /** Trades sent to a writer and not yet answered. */
+  private get tradesInFlight(): number {
+    let n = 0;
+    for (const job of this.pending.values()) {
+      if (job.kind === "trades") n += job.count;
+    }
+    return n;
+  }
+
   private hasRoom(): boolean {
     if (this.gate.writesInFlight >= this.deps.maxInFlightWrites) return false;
     if (this.tradesInFlight >= this.deps.maxInFlightTrades) return false;
@@ -271,7 +278,6 @@ class PartitionActor implements Actor<PartitionMsg> {
     } else {
       const tag = this.nextTag++;
       this.pending.set(tag, { kind: "trades", span, count: trades.length });
-      this.tradesInFlight += trades.length;
       await this.deps.writers.forTrades(this.partition + this.batches++).tell({
         type: "trades",
         trades,
@@ -346,7 +352,6 @@ class PartitionActor implements Actor<PartitionMsg> {
     // Failed for good: restart and replay from the committed offset.
     if (done.error !== undefined) throw done.error;
     if (job.kind === "trades") {
-      this.tradesInFlight -= job.count;
       this.gate.written(job.span);
     } else {
       this.gate.rebuilt(job.symbol, job.windowStart);
