@@ -20,7 +20,6 @@ import {
   freePort,
   launchApp,
   rssOf,
-  scrapeMetric,
   waitForReadiness,
 } from "./support/app_process.ts";
 import { scrapeText, sumMetric } from "./support/prom_text.ts";
@@ -163,11 +162,10 @@ async function main(): Promise<void> {
         ["dlq queue", "tickline_dlq_queue_bytes", ""],
       ] as const;
       let atPeak: number[] = [];
-      const durable = () =>
-        scrapeMetric(metricsPort, "tickline_e2e_latency_seconds_count");
+      const start = await scrapeText(metricsPort);
       const [cpu0, durable0, sent0] = [
         await cpuSeconds(app.pid),
-        await durable(),
+        sumMetric(start, "tickline_e2e_latency_seconds_count"),
         feed.stats().delivered,
       ];
       const began = performance.now();
@@ -188,6 +186,11 @@ async function main(): Promise<void> {
       const written = sumMetric(end, "tickline_e2e_latency_seconds_count") -
         durable0;
       const sent = feed.stats().delivered - sent0;
+      // Records per produce request: what kafkajs's per-request work scales with.
+      const delta = (name: string) =>
+        sumMetric(end, name) - sumMetric(start, name);
+      const perRequest = delta("tickline_trades_produced_total") /
+        Math.max(1, delta("tickline_produce_duration_seconds_count"));
       const mib = (b: number) => (b / 2 ** 20).toFixed(0);
       console.log(
         `at ${RATE}/s offered for ${SECONDS} s: delivered ${
@@ -202,7 +205,13 @@ async function main(): Promise<void> {
           parts.map(([label], i) => `${label} ${mib(atPeak[i])}`).join(", ")
         } MiB); frames dropped ${
           sumMetric(end, "tickline_feed_frames_dropped_total")
-        }, trades dropped ${sumMetric(end, "tickline_trades_dropped_total")}`,
+        }, trades dropped ${sumMetric(end, "tickline_trades_dropped_total")}; ${
+          perRequest.toFixed(0)
+        } trades per produce request; late trades ${
+          delta("tickline_late_trades_total")
+        }, minutes rebuilt ${
+          sumMetric(end, "tickline_candles_emitted_total", 'state="recomputed"')
+        }`,
       );
       return;
     }

@@ -241,6 +241,11 @@ export class KafkaTradeSource implements TradeSource {
   }
 
   /** Leaves the group; a no-op when not started. */
+  async logEnds(): Promise<Map<number, number>> {
+    const ends = await this.admin.fetchTopicOffsets(this.settings.topic);
+    return new Map(ends.map((e) => [e.partition, Number(e.high)]));
+  }
+
   async stop(): Promise<void> {
     const consumer = this.consumer;
     this.consumer = undefined;

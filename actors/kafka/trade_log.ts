@@ -57,5 +57,11 @@ export interface TradeSource {
    * is delivered again; returns the new epoch.
    */
   rewind(partition: number): Promise<{ epoch: number; offset: number }>;
+  /**
+   * The log's end now: per partition, the offset of the next record the
+   * broker will write (its high watermark). A partition that has handed out
+   * every record below its end has read everything appended before the call.
+   */
+  logEnds(): Promise<Map<number, number>>;
   stop(): Promise<void>;
 }

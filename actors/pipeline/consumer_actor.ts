@@ -6,7 +6,9 @@
  * back-pressure that reaches Kafka's fetch loop. Joining the group happens
  * in the background and is retried with back-off while Kafka is down, so
  * nothing else waits for it; a restart stops the Kafka consumer and starts
- * a fresh one.
+ * a fresh one. Every second it asks where the log ends and tells each
+ * partition, so a partition knows when it has read everything appended up
+ * to a moment: only then may its windows close by the wall clock.
  *
  * @module
  */
@@ -35,6 +37,13 @@ export type ConsumerMsg =
   | { type: "joined"; generation: number }
   | { type: "start-failed"; generation: number; error: unknown }
   | { type: "join" }
+  | { type: "poll-log-end" }
+  | {
+    type: "log-ends";
+    asOf: number;
+    ends?: Map<number, number>;
+    error?: unknown;
+  }
   | { type: "status" };
 
 /** The answer to `{type: "status"}`. */
@@ -51,6 +60,8 @@ export interface ConsumerDeps {
   heartbeatMs?: number;
   /** Back-off between attempts to join while Kafka is down. */
   joinBackoff?: { minMs: number; maxMs: number };
+  /** Ask where the log ends this often (default 1,000 ms). */
+  logEndIntervalMs?: number;
 }
 
 /** Kafka errors meaning this member's generation is over: its partitions are someone else's now. */
@@ -92,6 +103,7 @@ function consumerActor(deps: ConsumerDeps, ctx: ActorContext<ConsumerMsg>) {
     resetAfterMs: 60_000,
   });
   let joined = false;
+  let polling = false;
   // Tags each start so answers of an abandoned attempt are ignored.
   let generation = 0;
   const listener: PartitionListener = {
@@ -130,6 +142,11 @@ function consumerActor(deps: ConsumerDeps, ctx: ActorContext<ConsumerMsg>) {
   return {
     preStart() {
       join();
+      ctx.timers.startPeriodic(
+        "log-end",
+        { type: "poll-log-end" },
+        deps.logEndIntervalMs ?? 1_000,
+      );
     },
     async receive(msg: ConsumerMsg): Promise<ConsumerStatus | void> {
       switch (msg.type) {
@@ -177,6 +194,35 @@ function consumerActor(deps: ConsumerDeps, ctx: ActorContext<ConsumerMsg>) {
             reason: msg.reason,
           });
           await stopPartitions([...refs.keys()]);
+          return;
+        case "poll-log-end": {
+          if (polling || refs.size === 0) return;
+          polling = true;
+          // Taken before asking: every record appended before it is below the answer.
+          const asOf = ctx.clock.now();
+          deps.source.logEnds().then(
+            (ends) => ctx.self.tell({ type: "log-ends", asOf, ends }),
+            (error) => ctx.self.tell({ type: "log-ends", asOf, error }),
+          ).catch(() => {});
+          return;
+        }
+        case "log-ends":
+          polling = false;
+          if (!msg.ends) {
+            // Kafka down: windows wait for it rather than close blind.
+            ctx.log.debug("cannot read the log's end", {
+              error: String(msg.error),
+            });
+            return;
+          }
+          for (const [p, ref] of refs) {
+            const offset = msg.ends.get(p);
+            if (offset === undefined) continue;
+            // Not awaited: a partition's full mailbox must not hold this one.
+            ref.tell({ type: "log-end", offset, asOf: msg.asOf }).catch(
+              () => {},
+            );
+          }
           return;
         case "status":
           return { joined, partitions: [...refs.keys()].sort((a, b) => a - b) };

@@ -43,7 +43,15 @@ export type PartitionMsg =
   | BatchMsg
   | WindowReport
   | WriteDone
+  | LogEndMsg
   | { type: "tick" };
+
+/** Where the log ended at `asOf` (clock ms): `offset` is the next record's. */
+export interface LogEndMsg {
+  type: "log-end";
+  offset: number;
+  asOf: number;
+}
 
 /** What a partition actor needs. */
 export interface PartitionDeps {
@@ -119,6 +127,8 @@ class PartitionActor implements Actor<PartitionMsg> {
   private batches = 0;
   private readonly windows = new Map<string, WindowEntry>();
   private lastCommit = 0;
+  /** Every record appended before this time has been handed to the windows. */
+  private readThrough = Number.NEGATIVE_INFINITY;
   private readonly label: { partition: string };
 
   constructor(
@@ -155,6 +165,8 @@ class PartitionActor implements Actor<PartitionMsg> {
         return await this.onWindowReport(msg);
       case "write-done":
         return await this.onWriteDone(msg);
+      case "log-end":
+        return this.onLogEnd(msg);
       case "tick":
         return await this.onTick();
     }
@@ -196,6 +208,21 @@ class PartitionActor implements Actor<PartitionMsg> {
     }
     await this.dispatch(msg.batch);
     msg.admitted();
+  }
+
+  /**
+   * Once every record below the log's end has been dispatched, nothing
+   * appended before `asOf` can still come: the windows may close quiet
+   * minutes up to then. While this partition lags (a batch waits for room,
+   * or the fetch loop is behind) they must not, or the trades still in the
+   * log would all arrive late and each minute be rebuilt from the store.
+   */
+  private onLogEnd(msg: LogEndMsg): void {
+    if (this.nextExpected < msg.offset || msg.asOf <= this.readThrough) return;
+    this.readThrough = msg.asOf;
+    for (const entry of this.windows.values()) {
+      entry.ref.tell({ type: "read-through", at: msg.asOf }).catch(() => {});
+    }
   }
 
   /** Trades sent to a writer and not yet answered. */
@@ -320,6 +347,9 @@ class PartitionActor implements Actor<PartitionMsg> {
       );
       entry = { ref, seq: 0, idleSince: undefined };
       this.windows.set(symbol, entry);
+      if (this.readThrough > Number.NEGATIVE_INFINITY) {
+        await ref.tell({ type: "read-through", at: this.readThrough });
+      }
     }
     return entry;
   }

@@ -87,6 +87,9 @@ class CheckingSource implements TradeSource {
   rewind(): Promise<{ epoch: number; offset: number }> {
     return Promise.resolve({ epoch: 1, offset: this.from });
   }
+  logEnds(): Promise<Map<number, number>> {
+    return Promise.resolve(new Map()); // told to the partition by each test
+  }
   stop(): Promise<void> {
     return Promise.resolve();
   }
@@ -296,6 +299,31 @@ Deno.test("partition: Cassandra unavailable for a while is waited out: no actor 
     // The same refs still reach live writers afterwards.
     await send(partition, batch(200, 10, t0));
     await eventually(() => store.written.size === 210, "a later write");
+  } finally {
+    await system.shutdown();
+  }
+});
+
+Deno.test("partition: a quiet symbol's minute closes by the wall clock only once the partition has read the log that far", async () => {
+  // Under overload a symbol looks quiet because its partition lags, not
+  // because its market is: closing then makes every trade of the minute
+  // still in the log late, and each such minute is read back and rebuilt.
+  const store = new SlowStore(1);
+  const source = new CheckingSource(store);
+  const system = new ActorSystem("t", { logger: silentLogger() });
+  try {
+    const partition = await spawnPartition(system, store, source, 4);
+    const t0 = Date.UTC(2026, 0, 1, 12, 0, 0); // long past: due by the wall clock
+    await send(partition, batch(0, 10, t0));
+    const finals = () => store.candles.filter((c) => c.isFinal);
+    // The log holds 10 more records this partition has not read.
+    await partition.tell({ type: "log-end", offset: 20, asOf: Date.now() });
+    await new Promise((r) => setTimeout(r, 800)); // grace 500 ms, ticks 20 ms
+    assert.equal(finals().length, 0, "closed while the partition lagged");
+    // Read to the end: the quiet minutes close, complete.
+    await partition.tell({ type: "log-end", offset: 10, asOf: Date.now() });
+    await eventually(() => finals().length === 2, "both symbols' finals");
+    for (const { candle } of finals()) assert.equal(candle.tradeCount, 5);
   } finally {
     await system.shutdown();
   }

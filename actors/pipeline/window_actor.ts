@@ -22,6 +22,8 @@ import type { WriteDone, WriterRouter } from "./writer_actor.ts";
 export type WindowMsg =
   | { type: "trades"; trades: LoggedTrade[]; seq: number }
   | { type: "tick" }
+  /** Every record of the partition appended before `at` has been sent here. */
+  | { type: "read-through"; at: number }
   | WriteDone;
 
 /** A trade that came after its window was final: its minute is rebuilt from the store. */
@@ -100,6 +102,7 @@ class WindowActor implements Actor<WindowMsg> {
   private nextTag = PROVISIONAL_TAG + 1;
   private seq = 0;
   private lastTradeAt = Number.NEGATIVE_INFINITY;
+  private readThrough = Number.NEGATIVE_INFINITY;
   private lastProvisionalAt = Number.NEGATIVE_INFINITY;
   private provisionalInFlight = false;
   private reportedHold: number | undefined;
@@ -132,6 +135,9 @@ class WindowActor implements Actor<WindowMsg> {
         return await this.onTrades(msg.trades, msg.seq);
       case "tick":
         return await this.onTick();
+      case "read-through":
+        this.readThrough = Math.max(this.readThrough, msg.at);
+        return;
       case "write-done":
         return this.onWritten(msg);
     }
@@ -160,7 +166,11 @@ class WindowActor implements Actor<WindowMsg> {
   private async onTick(): Promise<void> {
     const now = this.ctx.clock.now();
     const quiet = now - this.lastTradeAt >= this.deps.settings.graceMs;
-    await this.closeDue(quiet ? now : Number.NEGATIVE_INFINITY);
+    // No trades lately may only mean the partition lags: close by the wall
+    // clock no further than the partition has read the log.
+    await this.closeDue(
+      quiet ? Math.min(now, this.readThrough) : Number.NEGATIVE_INFINITY,
+    );
     await this.sendProvisional(now);
     this.report([], false);
   }
