@@ -240,12 +240,13 @@ export class KafkaTradeSource implements TradeSource {
     return low === undefined ? 0 : Number(low);
   }
 
-  /** Leaves the group; a no-op when not started. */
+  /** {@inheritDoc TradeSource.logEnds} One ListOffsets request for the topic. */
   async logEnds(): Promise<Map<number, number>> {
     const ends = await this.admin.fetchTopicOffsets(this.settings.topic);
     return new Map(ends.map((e) => [e.partition, Number(e.high)]));
   }
 
+  /** Leaves the group; a no-op when not started. */
   async stop(): Promise<void> {
     const consumer = this.consumer;
     this.consumer = undefined;
