@@ -10,8 +10,16 @@ import cassandra from "cassandra-driver";
 import type { Logger } from "../../runtime/types.ts";
 import type { LoggedTrade } from "../trade/types.ts";
 import type { CandleRow, StoredTrade, TradeStore } from "./trade_store.ts";
+import type { Buffer } from "node:buffer";
+import {
+  ConditionsEncodings,
+  CQL_HOURS,
+  cqlBigint,
+  cqlInt,
+  cqlText,
+  cqlTimestamp,
+} from "./cql_values.ts";
 
-const { Long } = cassandra.types;
 const codes = cassandra.types.responseErrorCodes;
 const RETRYABLE_CODES = new Set<number>([
   codes.writeTimeout,
@@ -125,6 +133,15 @@ interface Statement {
   params: unknown[];
 }
 
+/** Rows of one Cassandra partition (symbol and UTC day) and its key's values. */
+interface TradeGroup {
+  rows: Statement[];
+  key: readonly [Buffer, Buffer, Buffer, Buffer];
+}
+
+const HOUR_MS = 3_600_000;
+const DAY_MS = 24 * HOUR_MS;
+
 /**
  * Writes trades and candles to Cassandra.
  *
@@ -136,6 +153,8 @@ interface Statement {
  * ```
  */
 export class CassandraTradeStore implements TradeStore {
+  readonly #conditions = new ConditionsEncodings();
+
   private constructor(
     private readonly client: cassandra.Client,
     private readonly settings: CassandraStoreSettings,
@@ -169,33 +188,49 @@ export class CassandraTradeStore implements TradeStore {
   }
 
   async writeTrades(trades: readonly LoggedTrade[]): Promise<void> {
-    const groups = new Map<string, Statement[]>();
+    // Values as CQL bytes (cql_values.ts): a group's partition key, an hour,
+    // a partition and a conditions list are encoded once for all their rows.
+    const groups = new Map<string, TradeGroup>();
+    let partition = -1;
+    let partitionValue = cqlInt(0);
     for (const t of trades) {
-      const { year, month, day, hour } = utcParts(t.timestamp);
-      const key = `${t.symbol}\u0000${year}-${month}-${day}`;
+      const dayNumber = Math.floor(t.timestamp / DAY_MS);
+      const key = `${t.symbol}\u0000${dayNumber}`;
       let group = groups.get(key);
-      if (!group) groups.set(key, group = []);
-      group.push({
+      if (!group) {
+        const { year, month, day } = utcParts(t.timestamp);
+        group = {
+          rows: [],
+          key: [cqlText(t.symbol), cqlInt(year), cqlInt(month), cqlInt(day)],
+        };
+        groups.set(key, group);
+      }
+      if (t.partition !== partition) {
+        partition = t.partition;
+        partitionValue = cqlInt(partition);
+      }
+      const [symbol, year, month, day] = group.key;
+      group.rows.push({
         query: INSERT_TRADE,
         params: [
-          t.symbol,
+          symbol,
           year,
           month,
           day,
-          new Date(t.timestamp),
-          t.partition,
-          Long.fromNumber(t.offset),
-          hour,
+          cqlTimestamp(t.timestamp),
+          partitionValue,
+          cqlBigint(t.offset),
+          CQL_HOURS[Math.floor((t.timestamp - dayNumber * DAY_MS) / HOUR_MS)],
           t.price,
           t.volume,
-          t.conditions,
-          new Date(t.ingestedAt),
+          this.#conditions.of(t.conditions),
+          cqlTimestamp(t.ingestedAt),
         ],
       });
     }
     await this.runBatches(
       "trades_v2",
-      chunk([...groups.values()], this.settings.batchRows),
+      chunk([...groups.values()].map((g) => g.rows), this.settings.batchRows),
     );
   }
 
