@@ -241,6 +241,9 @@ export async function startApp(
     "consumer",
     consumerProps({
       source,
+      // About 16 MiB of decoded trades however many partitions this instance
+      // holds: a flood's lag stays in Kafka (2,048 each of the default 16).
+      maxInFlightTrades: 32_768,
       partition: {
         writers,
         metrics,
@@ -256,8 +259,6 @@ export async function startApp(
         },
         commitIntervalMs: config.commitIntervalMs,
         maxInFlightWrites: 8,
-        // Under 1 MiB of decoded trades per partition: a flood's lag stays in Kafka.
-        maxInFlightTrades: 2_048,
         maxUnackedPerWindow: 4,
         maxPendingRebuilds: 256,
         windowIdleMs: 120_000,

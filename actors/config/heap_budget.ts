@@ -20,8 +20,8 @@ export const HEAP_BYTES_PER_QUEUED_BYTE = 2.5;
  * Heap the rest of the app needs beside its queues, from their bounds: about
  * 30 MiB at rest (code, drivers, metrics), up to 16 MiB of frames waiting to
  * be read, one decoded fetch (4 MiB of records, about 15 MiB of objects) and
- * the trades admitted and not yet written (2,048 per partition plus a
- * fetched batch, about 24 MiB over 16 partitions). Before the trades in
+ * the trades admitted and not yet written (32,768 shared by the partitions,
+ * each with one fetched batch more: about 24 MiB with 16). Before the trades in
  * flight were bounded, a flood after the benchmark's saturation step kept
  * 122 MiB live.
  */

@@ -50,18 +50,41 @@ export type ConsumerMsg =
 export interface ConsumerStatus {
   joined: boolean;
   partitions: number[];
+  /** Each partition's bound on trades in flight. */
+  inFlightShare: number;
 }
 
 /** What the consumer actor needs. */
 export interface ConsumerDeps {
   source: TradeSource;
-  partition: Omit<PartitionDeps, "source">;
+  partition: Omit<PartitionDeps, "source" | "maxInFlightTrades">;
+  /**
+   * Trades admitted and not yet durable over all of this instance's
+   * partitions. Each partition gets an equal share ({@linkcode inFlightShare}):
+   * the memory they hold does not grow with the partitions assigned, and a
+   * few partitions get room enough to keep a slow store busy.
+   */
+  maxInFlightTrades: number;
   /** Heartbeat this often while a batch waits for admission. */
   heartbeatMs?: number;
   /** Back-off between attempts to join while Kafka is down. */
   joinBackoff?: { minMs: number; maxMs: number };
   /** Ask where the log ends this often (default 1,000 ms). */
   logEndIntervalMs?: number;
+}
+
+/**
+ * One partition's share of `total` trades in flight among `partitions`.
+ *
+ * @example
+ * ```ts
+ * import { inFlightShare } from "./consumer_actor.ts";
+ * console.assert(inFlightShare(32_768, 16) === 2_048);
+ * console.assert(inFlightShare(32_768, 3) === 10_922);
+ * ```
+ */
+export function inFlightShare(total: number, partitions: number): number {
+  return Math.max(1, Math.floor(total / Math.max(1, partitions)));
 }
 
 /** Kafka errors meaning this member's generation is over: its partitions are someone else's now. */
@@ -76,7 +99,7 @@ const MEMBERSHIP_LOST = new Set([
  *
  * @example
  * ```ts ignore
- * const consumer = await system.spawn("consumer", consumerProps({ source, partition: partitionDeps }));
+ * const consumer = await system.spawn("consumer", consumerProps({ source, maxInFlightTrades: 32_768, partition: partitionDeps }));
  * ```
  */
 export function consumerProps(deps: ConsumerDeps): ActorProps<ConsumerMsg> {
@@ -104,6 +127,16 @@ function consumerActor(deps: ConsumerDeps, ctx: ActorContext<ConsumerMsg>) {
   });
   let joined = false;
   let polling = false;
+  let share = deps.maxInFlightTrades;
+  /** Re-shares the bound among `count` partitions, telling those running. */
+  const reshare = (count: number) => {
+    const next = inFlightShare(deps.maxInFlightTrades, count);
+    if (next === share) return;
+    share = next;
+    for (const ref of refs.values()) {
+      ref.tell({ type: "in-flight-share", maxTrades: next }).catch(() => {});
+    }
+  };
   // Tags each start so answers of an abandoned attempt are ignored.
   let generation = 0;
   const listener: PartitionListener = {
@@ -172,13 +205,18 @@ function consumerActor(deps: ConsumerDeps, ctx: ActorContext<ConsumerMsg>) {
         }
         case "assign":
           joined = true;
+          reshare(new Set([...refs.keys(), ...msg.partitions]).size);
           for (const p of msg.partitions) {
             if (refs.get(p)?.alive) continue;
             refs.set(
               p,
               await ctx.spawn(
                 `partition-${p}`,
-                partitionProps(p, { ...deps.partition, source: deps.source }),
+                partitionProps(p, {
+                  ...deps.partition,
+                  source: deps.source,
+                  maxInFlightTrades: share,
+                }),
               ),
             );
           }
@@ -186,6 +224,7 @@ function consumerActor(deps: ConsumerDeps, ctx: ActorContext<ConsumerMsg>) {
           return;
         case "revoke":
           await stopPartitions(msg.partitions);
+          reshare(refs.size);
           ctx.log.info("partitions revoked", { partitions: msg.partitions });
           return;
         case "fence":
@@ -194,6 +233,7 @@ function consumerActor(deps: ConsumerDeps, ctx: ActorContext<ConsumerMsg>) {
             reason: msg.reason,
           });
           await stopPartitions([...refs.keys()]);
+          reshare(refs.size);
           return;
         case "poll-log-end": {
           if (polling || refs.size === 0) return;
@@ -225,7 +265,11 @@ function consumerActor(deps: ConsumerDeps, ctx: ActorContext<ConsumerMsg>) {
           }
           return;
         case "status":
-          return { joined, partitions: [...refs.keys()].sort((a, b) => a - b) };
+          return {
+            joined,
+            partitions: [...refs.keys()].sort((a, b) => a - b),
+            inFlightShare: share,
+          };
       }
     },
     async preRestart() {

@@ -44,7 +44,14 @@ export type PartitionMsg =
   | WindowReport
   | WriteDone
   | LogEndMsg
+  | InFlightShareMsg
   | { type: "tick" };
+
+/** This partition's new share of the instance's trades in flight. */
+export interface InFlightShareMsg {
+  type: "in-flight-share";
+  maxTrades: number;
+}
 
 /** Where the log ended at `asOf` (clock ms): `offset` is the next record's. */
 export interface LogEndMsg {
@@ -68,6 +75,8 @@ export interface PartitionDeps {
    * Trades admitted and not yet durable before the next batch waits. Writes
    * are counted too, but a write can hold a whole fetched batch: this bound
    * is what keeps the decoded trades' memory small while Cassandra lags.
+   * The consumer gives each partition its share of one instance-wide bound
+   * and changes it as partitions come and go ({@linkcode InFlightShareMsg}).
    */
   maxInFlightTrades: number;
   /** Unanswered trades messages per window before the next batch waits. */
@@ -130,6 +139,7 @@ class PartitionActor implements Actor<PartitionMsg> {
   /** Every record appended before this time has been handed to the windows. */
   private readThrough = Number.NEGATIVE_INFINITY;
   private readonly label: { partition: string };
+  private maxInFlightTrades: number;
 
   constructor(
     private readonly partition: number,
@@ -137,6 +147,7 @@ class PartitionActor implements Actor<PartitionMsg> {
     private readonly ctx: ActorContext<PartitionMsg>,
   ) {
     this.label = { partition: String(partition) };
+    this.maxInFlightTrades = deps.maxInFlightTrades;
   }
 
   async preStart(): Promise<void> {
@@ -167,6 +178,9 @@ class PartitionActor implements Actor<PartitionMsg> {
         return await this.onWriteDone(msg);
       case "log-end":
         return this.onLogEnd(msg);
+      case "in-flight-share":
+        this.maxInFlightTrades = msg.maxTrades;
+        return await this.unstash();
       case "tick":
         return await this.onTick();
     }
@@ -236,7 +250,7 @@ class PartitionActor implements Actor<PartitionMsg> {
 
   private hasRoom(): boolean {
     if (this.gate.writesInFlight >= this.deps.maxInFlightWrites) return false;
-    if (this.tradesInFlight >= this.deps.maxInFlightTrades) return false;
+    if (this.tradesInFlight >= this.maxInFlightTrades) return false;
     if (this.gate.rebuildsPending >= this.deps.maxPendingRebuilds) return false;
     for (const symbol of this.windows.keys()) {
       if (this.gate.unacked(symbol) >= this.deps.maxUnackedPerWindow) {

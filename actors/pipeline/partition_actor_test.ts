@@ -304,6 +304,44 @@ Deno.test("partition: Cassandra unavailable for a while is waited out: no actor 
   }
 });
 
+/** A store whose writes wait until the test opens the gate. */
+class GatedStore extends SlowStore {
+  readonly gate = Promise.withResolvers<void>();
+  constructor() {
+    super(0);
+  }
+  override async writeTrades(trades: readonly LoggedTrade[]): Promise<void> {
+    await this.gate.promise;
+    await super.writeTrades(trades);
+  }
+}
+
+Deno.test("partition: a larger share of the trades in flight admits the batch that waited for room", async () => {
+  const store = new GatedStore();
+  const source = new CheckingSource(store);
+  const system = new ActorSystem("t", { logger: silentLogger() });
+  try {
+    const partition = await spawnPartition(system, store, source, 64, 25);
+    const t0 = Date.UTC(2026, 0, 1, 12, 0, 0);
+    await send(partition, batch(0, 30, t0)); // 30 in flight, none written
+    let admitted = false;
+    await partition.tell({
+      type: "batch",
+      batch: batch(30, 30, t0),
+      admitted: () => admitted = true,
+    });
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(admitted, false, "admitted past its share");
+    await partition.tell({ type: "in-flight-share", maxTrades: 100 });
+    await eventually(() => admitted, "admission under the larger share");
+    assert.equal(store.written.size, 0, "admitted before any write was done");
+    store.gate.resolve();
+    await eventually(() => store.written.size === 60, "both batches written");
+  } finally {
+    await system.shutdown();
+  }
+});
+
 Deno.test("partition: a quiet symbol's minute closes by the wall clock only once the partition has read the log that far", async () => {
   // Under overload a symbol looks quiet because its partition lags, not
   // because its market is: closing then makes every trade of the minute
