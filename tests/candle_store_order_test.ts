@@ -5,14 +5,12 @@
  * candle built from the most trades (finding 2 of issue 8).
  */
 import assert from "node:assert/strict";
-import { CassandraTradeStore } from "../actors/cassandra/mod.ts";
 import type { Candle } from "../actors/trade/types.ts";
-import { silentLogger } from "../runtime/mod.ts";
 import {
-  CASSANDRA,
   runId,
   storedCandles,
   testCassandra,
+  testStore,
 } from "./support/servers.ts";
 
 function candle(symbol: string, windowStart: number, trades: number): Candle {
@@ -36,14 +34,7 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
   async fn() {
-    const store = CassandraTradeStore.open({
-      contactPoints: [CASSANDRA],
-      localDataCenter: "datacenter1",
-      keyspace: "market",
-      batchRows: 50,
-      concurrency: 4,
-      logger: silentLogger(),
-    });
+    const store = testStore();
     const client = await testCassandra();
     const symbol = `ORD${runId()}`;
     const start = Date.UTC(2026, 10, 26, 12, 0);

@@ -6,24 +6,16 @@
  */
 import assert from "node:assert/strict";
 import type cassandra from "cassandra-driver";
-import { CassandraTradeStore, utcParts } from "../actors/cassandra/mod.ts";
+import { utcParts } from "../actors/cassandra/mod.ts";
 import type { LoggedTrade } from "../actors/trade/types.ts";
-import { silentLogger } from "../runtime/mod.ts";
-import { CASSANDRA, runId, testCassandra } from "./support/servers.ts";
+import { runId, testCassandra, testStore } from "./support/servers.ts";
 
 Deno.test({
   name: "trade rows: every column of hand-encoded rows reads back as written",
   sanitizeOps: false,
   sanitizeResources: false,
   async fn() {
-    const store = CassandraTradeStore.open({
-      contactPoints: [CASSANDRA],
-      localDataCenter: "datacenter1",
-      keyspace: "market",
-      batchRows: 7,
-      concurrency: 4,
-      logger: silentLogger(),
-    });
+    const store = testStore(7);
     const client = await testCassandra();
     const symbols = [`ROW${runId()}`, `RÖW${runId()}`];
     // Across midnight UTC, every hour, two partitions, offsets past 2^32.

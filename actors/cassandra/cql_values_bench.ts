@@ -13,13 +13,9 @@ import {
   cqlText,
   cqlTimestamp,
 } from "./cql_values.ts";
+import { driverEncoder as driver } from "./_driver_encoder.ts";
 
 const { dataTypes, Long } = cassandra.types;
-type DriverEncoder = { encode(value: unknown, type: unknown): unknown };
-const Encoder = (cassandra as unknown as {
-  Encoder: new (version: number, options: object) => DriverEncoder;
-}).Encoder;
-const driver = new Encoder(4, {});
 const TYPES = [
   dataTypes.varchar,
   dataTypes.int,

@@ -10,15 +10,9 @@ import {
   cqlTextList,
   cqlTimestamp,
 } from "./cql_values.ts";
+import { driverEncoder as driver } from "./_driver_encoder.ts";
 
 const { dataTypes, Long } = cassandra.types;
-/** The driver's Encoder: exported by the package, missing from its types. */
-type DriverEncoder = { encode(value: unknown, type: unknown): unknown };
-const Encoder = (cassandra as unknown as {
-  Encoder: new (version: number, options: object) => DriverEncoder;
-}).Encoder;
-// Protocol v4, what the driver speaks to Cassandra 5; v3 and later agree here.
-const driver = new Encoder(4, {});
 const hex = (b: unknown) => b === null ? null : (b as Uint8Array).toString();
 const same = (ours: Uint8Array | null, theirs: unknown) =>
   assert.deepEqual(

@@ -6,7 +6,9 @@
  */
 import cassandra from "cassandra-driver";
 import { Kafka, logLevel } from "kafkajs";
+import { CassandraTradeStore } from "../../actors/cassandra/mod.ts";
 import type { Candle } from "../../actors/trade/types.ts";
+import { silentLogger } from "../../runtime/mod.ts";
 import { partitionsOf } from "../../infra/local/spread.ts";
 
 /** Kafka as started by `deno task infra:up`. */
@@ -166,6 +168,18 @@ export async function testCassandra(): Promise<cassandra.Client> {
   });
   await client.connect();
   return client;
+}
+
+/** The app's trade store on the local Cassandra, `batchRows` rows per batch. */
+export function testStore(batchRows = 50): CassandraTradeStore {
+  return CassandraTradeStore.open({
+    contactPoints: [CASSANDRA],
+    localDataCenter: "datacenter1",
+    keyspace: "market",
+    batchRows,
+    concurrency: 4,
+    logger: silentLogger(),
+  });
 }
 
 /** The UTC days `[y, m, d]` touched by `[from, to]`. */
