@@ -26,10 +26,12 @@ import { startFeedServer } from "./actors/feed/mod.ts";
 import {
   createKafka,
   KafkaIngestLeases,
+  KafkaTopicScan,
   KafkaTradeProducer,
   KafkaTradeSource,
   leaseSessionTimeoutMs,
 } from "./actors/kafka/mod.ts";
+import { FrameJournal } from "./actors/journal/mod.ts";
 import {
   createPipelineMetrics,
   observeRuntimeEvents,
@@ -43,6 +45,7 @@ import {
   type IngestStatus,
   leaseProps,
   quiesceIngest,
+  recoveryProps,
   spawnWriters,
 } from "./actors/pipeline/mod.ts";
 import { createMarketWeb } from "./actors/web/mod.ts";
@@ -156,6 +159,22 @@ export async function startApp(
     metrics,
     (listener) => system.events.subscribe(listener),
   );
+  // Frames go to the journal as they arrive: a SIGKILL loses none of those
+  // read (the recovery actor, below, produces what Kafka lacks).
+  const journal = config.ingestJournalDir === "off"
+    ? undefined
+    : FrameJournal.open({
+      dir: config.ingestJournalDir,
+      topic: config.tradesTopic,
+      now: () => clock.now(),
+      onError: (e) => {
+        metrics.journalErrors.inc();
+        logger.error(
+          "ingest journal write failed; journaling stops until restart, so a SIGKILL may lose trades not yet in Kafka",
+          { error: e.message, dir: config.ingestJournalDir },
+        );
+      },
+    });
   const ingest = await system.spawn(
     "ingest",
     ingestProps({
@@ -176,6 +195,7 @@ export async function startApp(
       produceTimeoutMs: config.kafkaProduceTimeoutMs,
       dlqBufferBytes: config.dlqBufferBytes,
       dlqMaxRawChars: config.dlqMaxRawChars,
+      journal,
     }),
   );
   const kafka = createKafka({
@@ -183,6 +203,44 @@ export async function startApp(
     clientId: config.kafkaClientId,
     logger,
   });
+  if (journal) {
+    await system.spawn(
+      "recovery",
+      recoveryProps({
+        journal,
+        metrics,
+        rules: {
+          allowZeroVolume: config.allowZeroVolume,
+          maxFutureSkewMs: config.maxFutureSkewMs,
+          maxRequestBytes: config.kafkaMaxRequestBytes,
+        },
+        scan: new KafkaTopicScan(kafka, {
+          groupPrefix: `${config.kafkaGroupId}-journal`,
+          timeoutMs: 60_000,
+          settleMs: 2_000,
+        }),
+        produce: async (topic, records) => {
+          // Its own producer: the ingest's idempotent one is not shared
+          // between two senders.
+          const recovery = KafkaTradeProducer.create({
+            brokers: config.kafkaBrokers,
+            clientId: `${config.kafkaClientId}-recovery`,
+            logger,
+            tradesTopic: topic,
+            dlqTopic: config.dlqTopic,
+            maxRequestBytes: config.kafkaMaxRequestBytes,
+          });
+          try {
+            await recovery.sendTradeRecords(records);
+          } finally {
+            await recovery.close();
+          }
+        },
+        holdMs: config.kafkaProduceTimeoutMs + 5_000,
+        checkIntervalMs: 5_000,
+      }),
+    );
+  }
   if (config.ingestOwnership === "leases") {
     // Several instances: each ingests only the symbols of the shards the
     // lease group gives it, so no trade is ingested twice.
@@ -295,6 +353,8 @@ export async function startApp(
       // first: a clean stop (or handover) loses none of them.
       await quiesceIngest(ingest, clock).catch(() => {});
       await system.shutdown();
+      // Deleted if every frame is settled, else left for the next start.
+      journal?.close();
       await web.close(); // ends open event streams so the server can stop
       await Promise.allSettled([
         producer.close(),

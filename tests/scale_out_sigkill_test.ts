@@ -5,8 +5,9 @@
  * market does, on through every handover), and restarted each time. Judged
  * against what the feed delivered: no trade is stored twice,
  * nothing is stored that was not delivered, and the only trades missing are
- * those a killed instance had received but Kafka had not acknowledged
- * (reported; bounded per kill). Every candle equals the oracle of the log.
+ * those still in flight on a killed instance's socket: the end of what its
+ * connection was sent, which it had not read (what it had read, its journal
+ * gives the next start; reported, bounded per kill). Every candle equals the oracle of the log.
  * Every fifth kill is isolated: it waits until the symbols are spread over
  * all three instances and the feed sees every symbol subscribed, and the
  * next kill waits until that holds again. Its victim's symbols must be taken
@@ -23,7 +24,12 @@ import {
   waitForReadiness,
 } from "./support/app_process.ts";
 import { verifyEndState } from "./support/end_state.ts";
-import { reconcileWhen } from "./support/feed_ledger.ts";
+import {
+  assertLossesOnlyAtKills,
+  describeLosses,
+  lossesByConnection,
+  reconcileWhen,
+} from "./support/feed_ledger.ts";
 import { writeRecording } from "./support/handover.ts";
 import { startPipelineRun } from "./support/pipeline_run.ts";
 import {
@@ -176,6 +182,15 @@ Deno.test({
         r.missing.length <= KILLS * PER_KILL,
         `at most 100 ms of trades lost per kill (${r.missing.length})`,
       );
+      // What a killed instance had read is in its journal: it loses only
+      // the end of its connection's stream, which it had not read.
+      const byConnection = lossesByConnection(ledger, r.missing);
+      console.log(
+        `losses by feed connection: ${
+          describeLosses(byConnection, kills.map((k) => k.at))
+        }`,
+      );
+      assertLossesOnlyAtKills(byConnection, KILLS);
       await verifyEndState({
         kafka,
         cassandra,

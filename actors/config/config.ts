@@ -30,6 +30,8 @@ export interface Config {
   /** Partitions of the lease topic: the units ingest ownership moves in. */
   ingestShards: number;
   ingestSessionTimeoutMs: number;
+  /** Where the ingest journals feed frames (survives a SIGKILL); `off`: no journal. */
+  ingestJournalDir: string;
   tradesTopic: string;
   dlqTopic: string;
   cassandraContactPoints: string[];
@@ -173,6 +175,13 @@ const SPECS = {
     schema: int(8_000, 300_000),
     fallback: "10000",
     example: "10000",
+  },
+  INGEST_JOURNAL_DIR: {
+    // Relative to the working directory; instances on one host share it.
+    // `off` runs without one (a SIGKILL then loses what Kafka had not taken).
+    schema: z.string().min(1),
+    fallback: ".tickline/journal",
+    example: ".tickline/journal",
   },
   KAFKA_CLIENT_ID: {
     schema: z.string().min(1),
@@ -363,6 +372,7 @@ export function loadConfig(
     ingestLeaseTopic: must("INGEST_LEASE_TOPIC") as string,
     ingestShards: must("INGEST_SHARDS") as number,
     ingestSessionTimeoutMs: must("INGEST_SESSION_TIMEOUT_MS") as number,
+    ingestJournalDir: must("INGEST_JOURNAL_DIR") as string,
     tradesTopic: must("TRADES_TOPIC") as string,
     dlqTopic: must("DLQ_TOPIC") as string,
     cassandraContactPoints: must("CASSANDRA_CONTACT_POINTS") as string[],

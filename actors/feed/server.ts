@@ -66,6 +66,12 @@ export interface FeedServerOptions {
    * reached at least one client subscribed to their symbol.
    */
   onTrades?: (trades: readonly SentTrade[]) => void;
+  /**
+   * Called with the trades sent to one connection (numbered from 1 in order
+   * of connecting), right after they were sent: a test can tell where on
+   * each connection trades went missing.
+   */
+  onSentTo?: (connection: number, trades: readonly SentTrade[]) => void;
   /** Default: silent. */
   logger?: FeedLogger;
 }
@@ -131,6 +137,7 @@ export class FeedOptionsError extends Error {
 }
 
 interface Client {
+  id: number;
   socket: WebSocket;
   symbols: Set<string>;
   closed: Promise<void>;
@@ -177,9 +184,12 @@ export async function startFeedServer(
     clock = Date,
     maxTrades = Infinity,
     onTrades,
+    onSentTo,
     logger,
   } = options;
   let ratePerSec = options.ratePerSec ?? 100;
+  /** Connections accepted so far: each gets the next number. */
+  let connections = 0;
   checkOptions(options, {
     maxSymbols,
     ratePerSec,
@@ -268,6 +278,7 @@ export async function startFeedServer(
       );
       if (data.length > 0) {
         send(client, JSON.stringify({ type: "trade", data }));
+        onSentTo?.(client.id, data);
         for (const t of data) reached.add(t);
       }
     }
@@ -366,6 +377,7 @@ export async function startFeedServer(
       const { socket, response } = Deno.upgradeWebSocket(req);
       let resolveClosed!: () => void;
       const client: Client = {
+        id: ++connections,
         socket,
         symbols: new Set(),
         closed: new Promise((r) => resolveClosed = r),

@@ -36,6 +36,11 @@ export {
 } from "./kafka_trade_producer.ts";
 export { kafkaLogLevel } from "./kafka_log.ts";
 export {
+  KafkaTopicScan,
+  type ScannedRecord,
+  type TopicScan,
+} from "./kafka_topic_scan.ts";
+export {
   type IngestLeaseSettings,
   KafkaIngestLeases,
   type LeaseListener,

@@ -231,6 +231,12 @@ export interface PipelineMetrics {
   ingestHandoverSeconds: Histogram;
   /** Trades that arrived for a symbol this instance does not hold a lease on (another instance ingests them). */
   tradesNotOwned: Counter;
+  /** Trades of journal tails (frames a killed process had read), by outcome: `produced` now or already `in_kafka`. */
+  journalRecoveredTrades: Counter<"outcome">;
+  /** Journal tails waiting to be recovered. */
+  journalTails: Gauge;
+  /** Journal writes or deletes that failed; the journal stops until the next start. */
+  journalErrors: Counter;
   consumerLag: Gauge<"partition">;
   recordsConsumed: Counter<"partition">;
   candlesEmitted: Counter<"state">;
@@ -394,6 +400,19 @@ export function createPipelineMetrics(
     tradesNotOwned: counter(
       "trades_not_owned_total",
       "Trades received for a symbol another instance holds the ingest lease of; not produced.",
+    ),
+    journalRecoveredTrades: counter(
+      "ingest_journal_recovered_trades_total",
+      "Trades of frames a killed process had read but not settled, recovered from the ingest journal: produced now, or found in Kafka already.",
+      ["outcome"],
+    ),
+    journalTails: gauge(
+      "ingest_journal_tails",
+      "Journal tails (unsettled frames of an ended ingest) waiting to be recovered.",
+    ),
+    journalErrors: counter(
+      "ingest_journal_errors_total",
+      "Ingest journal writes or deletes that failed; journaling stops until the next start.",
     ),
     ingestBufferBytes: gauge(
       "ingest_buffer_bytes",

@@ -34,17 +34,17 @@ import {
   type EncodedRecord,
   letterRecord,
   type RecordProducer,
-  tradeRecord,
 } from "../kafka/kafka_trade_producer.ts";
 import type { DlqDropReason, PipelineMetrics } from "../metrics/mod.ts";
+import type { FrameJournal } from "../journal/mod.ts";
 import { boundedDeadLetter } from "../trade/dead_letter.ts";
 import {
   countTradesUnparsed,
   parseFeedMessage,
 } from "../trade/feed_message.ts";
 import type { RejectReason } from "../trade/types.ts";
-import { validateTrade } from "../trade/validate.ts";
 import { ByteQueue } from "./ingest_buffer.ts";
+import { acceptTrades, type TradeSink } from "./ingest_decision.ts";
 import { PackedRecordQueue } from "./packed_queue.ts";
 
 /** Messages of the ingest actor. */
@@ -60,6 +60,8 @@ export type IngestMsg =
     bytes: number;
     kind: "text" | "binary" | "oversize";
     at: number;
+    /** Its sequence number in the journal (absent or 0: not journaled). */
+    seq?: number;
   }
   | { type: "closed"; conn: number; detail: string }
   | { type: "watchdog" }
@@ -128,6 +130,12 @@ export interface IngestDeps {
   dlqBufferBytes: number;
   /** Characters of raw input kept in a letter. */
   dlqMaxRawChars: number;
+  /**
+   * Where frames are written as they arrive and marked settled once their
+   * trades are in Kafka, so a SIGKILL loses none of them (see
+   * `actors/journal/`). Without it a kill loses what Kafka had not taken.
+   */
+  journal?: FrameJournal;
   random?: () => number;
 }
 
@@ -231,6 +239,12 @@ class IngestActor implements Actor<IngestMsg> {
   private releasedAt?: number;
   /** Symbols given up: the frames the feed sent before it read the unsubscribe are still ours. */
   private readonly released = new Set<string>();
+  /** Trades ever pushed to the buffer; those not in it any more are settled. */
+  private pushed = 0;
+  /** Journaled frames read and not yet settled, with `pushed` after each. */
+  private readonly unsettled = new SettleQueue();
+  /** The journal sequence number of the last frame read. */
+  private lastFrameSeq = 0;
   /** When the last trade frame arrived (UNIX ms). */
   private lastTradeFrameAt?: number;
   /** Id of the trade send in flight (0: none); stale results are ignored. */
@@ -269,6 +283,9 @@ class IngestActor implements Actor<IngestMsg> {
   }
 
   preStart(): void {
+    // A restarted actor begins a session of its own: its predecessor's
+    // unsettled frames become a tail, recovered like a killed process's.
+    this.deps.journal?.begin(this.ownership());
     this.connect();
     if (this.deps.ownership === "leases") {
       this.ctx.timers.startPeriodic("lease", { type: "leaseCheck" }, 250);
@@ -298,13 +315,15 @@ class IngestActor implements Actor<IngestMsg> {
       case "own":
         return this.own(msg.symbols);
       case "lease":
-        this.leaseUntil = Math.max(this.leaseUntil, msg.until);
-        return;
+        if (msg.until <= this.leaseUntil) return;
+        this.leaseUntil = msg.until;
+        return this.journalOwnership();
       case "frame":
         this.gate.release(msg.bytes);
         // Frames of an older connection were sent by the feed all the same:
         // they are read, not ignored.
-        return this.onFrame(msg);
+        this.onFrame(msg);
+        return this.frameRead(msg.seq ?? 0);
       case "closed":
         if (msg.conn !== this.conn) return;
         return this.onClosed(msg.detail);
@@ -373,6 +392,7 @@ class IngestActor implements Actor<IngestMsg> {
       );
     if (last?.type === "sent" && last.error === undefined) {
       metrics.tradesProduced.inc(this.trades.ack());
+      this.settle();
     }
     // A send still pending may yet land: resending its chunk could double it.
     const unsettled = this.sending !== undefined && last === undefined;
@@ -395,6 +415,7 @@ class IngestActor implements Actor<IngestMsg> {
         );
         this.trades.ack();
         metrics.tradesProduced.inc(chunk.length);
+        this.settle();
       } catch {
         break;
       }
@@ -414,6 +435,8 @@ class IngestActor implements Actor<IngestMsg> {
         break;
       }
     }
+    // Trades not taken stay unsettled in the journal: the next start
+    // recovers them.
     const lost = this.trades.drain();
     const lostLetters = this.letters.drain().length;
     if (lost > 0) metrics.tradesDropped.inc({ reason: "shutdown" }, lost);
@@ -448,6 +471,7 @@ class IngestActor implements Actor<IngestMsg> {
     }
     ws.binaryType = "arraybuffer";
     this.ws = ws;
+    const journal = this.deps.journal;
     ws.onopen = () => tell({ type: "opened", conn });
     ws.onmessage = (e) => {
       const at = clock.now();
@@ -470,7 +494,11 @@ class IngestActor implements Actor<IngestMsg> {
         metrics.feedFramesDropped.inc();
         return;
       }
-      tell({ type: "frame", conn, data, bytes: held, kind, at });
+      // Written before it is queued: from here on a SIGKILL cannot lose it.
+      const seq = kind === "text" && journal
+        ? journal.appendFrame(data, at)
+        : 0;
+      tell({ type: "frame", conn, data, bytes: held, kind, at, seq });
     };
     ws.onerror = (e) =>
       tell({
@@ -599,35 +627,20 @@ class IngestActor implements Actor<IngestMsg> {
     this.tradeFrameReceived(msg, message.data.length);
     let droppedNow = 0;
     const bySymbol = new Map<string, number>();
-    for (const raw of message.data) {
-      const result = validateTrade(raw, {
-        receivedAt: msg.at,
-        allowZeroVolume: this.deps.allowZeroVolume,
-        maxFutureSkewMs: this.deps.maxFutureSkewMs,
-      });
-      if (!result.ok) {
-        this.reject(raw, result.reason, result.detail, msg.at);
-        continue;
-      }
-      const record = tradeRecord(result.trade);
-      if (record.bytes > this.deps.maxRequestBytes) {
-        this.reject(
-          raw,
-          "too_large",
-          `trade record of ${record.bytes} bytes exceeds KAFKA_MAX_REQUEST_BYTES (${this.deps.maxRequestBytes})`,
-          msg.at,
-        );
-        continue;
-      }
-      if (!this.mayIngest(result.trade.symbol, msg.at)) {
-        // Another instance holds this symbol's lease (or may, by now).
-        metrics.tradesNotOwned.inc();
-        continue;
-      }
-      const symbol = result.trade.symbol;
-      bySymbol.set(symbol, (bySymbol.get(symbol) ?? 0) + 1);
-      droppedNow += this.trades.push(record);
-    }
+    const sink: TradeSink = {
+      accept: (record, symbol) => {
+        bySymbol.set(symbol, (bySymbol.get(symbol) ?? 0) + 1);
+        this.pushed++;
+        droppedNow += this.trades.push(record);
+      },
+      reject: (raw, reason, detail) => this.reject(raw, reason, detail, msg.at),
+      notOwned: () => metrics.tradesNotOwned.inc(),
+    };
+    acceptTrades(message.data, msg.at, this.deps, {
+      owned: this.owned,
+      released: this.released,
+      leaseUntil: this.leaseUntil,
+    }, sink);
     // One labelled increment per symbol and frame, not per trade.
     for (const [symbol, n] of bySymbol) {
       metrics.tradesBySymbol.inc({ symbol }, n);
@@ -688,20 +701,6 @@ class IngestActor implements Actor<IngestMsg> {
     this.pump();
   }
 
-  /**
-   * True for a trade of an owned symbol, or of one given up, however late it
-   * is read: the feed sends a connection's frames in order and stops a
-   * symbol once it reads the unsubscribe, so any frame of it that still
-   * arrives was sent before that; the next owner subscribes only the lease
-   * actor's handover grace after the rebalance began, so the feed reads our
-   * unsubscribe first. A time bound on our side would lose trades whenever
-   * this process is slow to read its socket, and protect nothing.
-   */
-  private mayIngest(symbol: string, at: number): boolean {
-    if (at > this.leaseUntil) return false;
-    return this.owned.has(symbol) || this.released.has(symbol);
-  }
-
   /** Subscribes what is newly owned and unsubscribes what is not owned any more. */
   private own(symbols: string[]): void {
     const next = new Set(symbols.filter((s) => this.symbols.has(s)));
@@ -730,6 +729,39 @@ class IngestActor implements Actor<IngestMsg> {
     }
     this.deps.metrics.ingestOwnedSymbols.set(this.owned.size);
     this.ctx.log.info("ingest symbols owned", { symbols: this.owned.size });
+    this.journalOwnership();
+  }
+
+  /** What the journal records of the ownership: recovery decides by it. */
+  private ownership() {
+    return {
+      owned: [...this.owned],
+      released: [...this.released],
+      leaseUntil: this.leaseUntil,
+    };
+  }
+
+  /** Frames after the last one read are decided by the ownership from now on. */
+  private journalOwnership(): void {
+    this.deps.journal?.state(this.lastFrameSeq, this.ownership());
+  }
+
+  /** A frame was read: it is settled once the trades it pushed are. */
+  private frameRead(seq: number): void {
+    if (seq === 0) return;
+    this.lastFrameSeq = seq;
+    this.unsettled.push(seq, this.pushed);
+    this.settle();
+  }
+
+  /**
+   * Marks settled in the journal every frame whose trades have all left the
+   * buffer (acknowledged by Kafka, or dropped and counted). The buffer is
+   * first in, first out, so they are a prefix of the frames read.
+   */
+  private settle(): void {
+    const seq = this.unsettled.popThrough(this.pushed - this.trades.length);
+    if (seq > 0) this.deps.journal?.settled(seq);
   }
 
   private subscription(type: "subscribe" | "unsubscribe", symbol: string) {
@@ -816,6 +848,7 @@ class IngestActor implements Actor<IngestMsg> {
     const { metrics } = this.deps;
     if (msg.error === undefined) {
       metrics.tradesProduced.inc(this.trades.ack());
+      this.settle();
       metrics.produceDuration.observe(msg.ms / 1000);
       if (this.sendFailures > 0) {
         this.ctx.log.info("Kafka takes trades again; draining the buffer", {
@@ -920,6 +953,32 @@ class IngestActor implements Actor<IngestMsg> {
     metrics.ingestBufferBytes.set(this.trades.bytes);
     metrics.ingestBufferTrades.set(this.trades.length);
     metrics.dlqQueueBytes.set(this.letters.bytes);
+  }
+}
+
+/** Frames read, each with the count of trades pushed once it was read. */
+class SettleQueue {
+  #seqs: number[] = [];
+  #ends: number[] = [];
+  #head = 0;
+
+  push(seq: number, end: number): void {
+    this.#seqs.push(seq);
+    this.#ends.push(end);
+  }
+
+  /** Removes the frames whose trades are all among the first `left`; returns the last one's seq (0: none). */
+  popThrough(left: number): number {
+    let seq = 0;
+    while (this.#head < this.#seqs.length && this.#ends[this.#head] <= left) {
+      seq = this.#seqs[this.#head++];
+    }
+    if (this.#head > 1024 && this.#head * 2 > this.#seqs.length) {
+      this.#seqs = this.#seqs.slice(this.#head);
+      this.#ends = this.#ends.slice(this.#head);
+      this.#head = 0;
+    }
+    return seq;
   }
 }
 

@@ -16,6 +16,7 @@ import type {
   EncodedRecord,
   RecordProducer,
 } from "../kafka/kafka_trade_producer.ts";
+import { decodeJournal, FrameJournal } from "../journal/mod.ts";
 import { decodeTrade } from "../trade/codec.ts";
 import { createPipelineMetrics, type PipelineMetrics } from "../metrics/mod.ts";
 import type { DeadLetter, Trade } from "../trade/types.ts";
@@ -26,6 +27,7 @@ import {
   type IngestStatus,
   quiesceIngest,
 } from "./ingest_actor.ts";
+import { planTail } from "./tail_recovery.ts";
 
 /** Records what was produced; sends can be slowed, failed or hung. */
 class RecordingProducer implements RecordProducer {
@@ -689,4 +691,62 @@ Deno.test("ingest: quiesce unsubscribes, waits for the frames in flight, and the
       );
     },
   );
+});
+
+Deno.test("journal: every frame is written as it arrives and marked settled only once Kafka took its trades", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "ingest-journal-test-" });
+  const journal = FrameJournal.open({
+    dir,
+    topic: "trades",
+    now: () => Date.now(),
+  });
+  const symbols = ["AAPL", "MSFT"];
+  const unsettled = () =>
+    planTail(
+      [...Deno.readDirSync(journal.slotDir)]
+        .filter((e) => e.name.endsWith(".journal"))
+        .map((e) => e.name).sort()
+        .flatMap((n) =>
+          decodeJournal(Deno.readFileSync(`${journal.slotDir}/${n}`)).records
+        ),
+      { allowZeroVolume: false, maxFutureSkewMs: 10_000, maxRequestBytes: 1e6 },
+    ).byTopic.get("trades") ?? [];
+  try {
+    await withIngest(
+      {
+        feed: {
+          symbols,
+          ratePerSec: 500,
+          seed: 3,
+          maxTrades: 300,
+          startAfterSubscriptions: 2,
+        },
+        tuning: { journal, produceTimeoutMs: 200 },
+      },
+      async (f) => {
+        f.producer.down = true;
+        await until(() => f.feed.stats().tradesSent >= 300, "the trades");
+        await until(
+          async () => await counter(f.metrics.tradesReceived) === 300,
+          "every trade read",
+        );
+        // Kafka has none: a kill now leaves all 300 to recover, byte for
+        // byte as the ingest would have produced them.
+        const pending = unsettled();
+        assert.equal(pending.length, 300);
+        f.producer.down = false;
+        await until(() => f.producer.trades.length === 300, "the produce");
+        await until(() => unsettled().length === 0, "the settled mark");
+        assert.deepEqual(
+          pending.map((r) => decodeTrade(r.value)),
+          f.producer.trades,
+          "the journal decides as the ingest did",
+        );
+      },
+    );
+    assert.ok(journal.allSettled);
+  } finally {
+    journal.close();
+    await Deno.remove(dir, { recursive: true });
+  }
 });

@@ -29,6 +29,26 @@ export {
   type Leases,
 } from "./lease_actor.ts";
 export { ownedSymbols, shardOf } from "./symbol_shards.ts";
+export {
+  acceptTrades,
+  mayIngest,
+  type Ownership,
+  type TradeRules,
+  type TradeSink,
+} from "./ingest_decision.ts";
+export {
+  type RecoveryActorDeps,
+  type RecoveryMsg,
+  recoveryProps,
+} from "./recovery_actor.ts";
+export {
+  planTail,
+  recoverTail,
+  type RecoveryDeps,
+  type RecoveryOutcome,
+  SCAN_MARGIN_MS,
+  type TailPlan,
+} from "./tail_recovery.ts";
 export { CommitGate, type Rebuild, type SpanId } from "./commit_gate.ts";
 export {
   type BatchMsg,

@@ -61,6 +61,11 @@ export function pipelineEnv(id: string, symbols: string[]): PipelineEnv {
     // One instance per run that buffers through Kafka outages; runs of
     // several instances on one feed use ingest leases (`startPipelineRun`).
     INGEST_OWNERSHIP: "all",
+    // A journal of the run's own: instances of one run share it, as they
+    // would on one host, and no run recovers another's tails.
+    INGEST_JOURNAL_DIR: `${
+      Deno.env.get("TMPDIR") ?? "/tmp"
+    }/tickline-it-${id}-journal`,
   };
 }
 

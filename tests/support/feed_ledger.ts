@@ -5,15 +5,33 @@
  *
  * @module
  */
+import assert from "node:assert/strict";
 import type cassandra from "cassandra-driver";
 import type { SentTrade } from "../../actors/feed/mod.ts";
 import { storedTrades, type TradeRow } from "./servers.ts";
 
-/** Collects every trade the feed delivered; pass `record` as `onTrades`. */
+/**
+ * Collects every trade the feed delivered; pass `record` as `onTrades` and
+ * `recordConnection` as `onSentTo`.
+ */
 export class SentLedger {
   readonly trades: SentTrade[] = [];
+  /** The feed connection each delivered trade was sent on. */
+  readonly connectionOf = new Map<SentTrade, number>();
+  /** When each delivered trade was sent (UNIX ms). */
+  readonly sentAt = new Map<SentTrade, number>();
   readonly record = (batch: readonly SentTrade[]): void => {
     for (const t of batch) this.trades.push(t);
+  };
+  readonly recordConnection = (
+    connection: number,
+    batch: readonly SentTrade[],
+  ): void => {
+    const at = Date.now();
+    for (const t of batch) {
+      this.connectionOf.set(t, connection);
+      this.sentAt.set(t, at);
+    }
   };
   get length(): number {
     return this.trades.length;
@@ -116,4 +134,102 @@ export function findSecrets(
     }
   }
   return hits.slice(0, 5);
+}
+
+/** Where on one feed connection delivered trades went missing. */
+export interface ConnectionLoss {
+  connection: number;
+  /** Trades sent on it. */
+  sent: number;
+  missing: number;
+  /** The missing ones are the last sent on it: those its reader had not read when it died. */
+  isTail: boolean;
+  /** When the last trade stored and the first missing one were sent on it (UNIX ms). */
+  lastKeptAt: number;
+  firstLostAt: number;
+}
+
+/**
+ * The losses of `r` by the feed connection they were sent on. A process
+ * killed with SIGKILL loses only what it had not read from its socket (the
+ * journal holds the rest), and that is the end of what its connection was
+ * sent: any other missing trade is a bug.
+ */
+export function lossesByConnection(
+  ledger: SentLedger,
+  missing: readonly number[],
+): ConnectionLoss[] {
+  const lost = new Set(missing);
+  const byConnection = new Map<
+    number,
+    { sent: number; flags: boolean[]; times: number[] }
+  >();
+  for (let i = 0; i < ledger.trades.length; i++) {
+    const t = ledger.trades[i];
+    const c = ledger.connectionOf.get(t) ?? 0;
+    const entry = byConnection.get(c) ?? { sent: 0, flags: [], times: [] };
+    entry.sent++;
+    entry.flags.push(lost.has(i));
+    entry.times.push(ledger.sentAt.get(t) ?? NaN);
+    byConnection.set(c, entry);
+  }
+  const out: ConnectionLoss[] = [];
+  for (const [connection, { sent, flags, times }] of byConnection) {
+    const first = flags.indexOf(true);
+    if (first < 0) continue;
+    out.push({
+      connection,
+      sent,
+      missing: flags.filter(Boolean).length,
+      isTail: flags.slice(first).every(Boolean),
+      lastKeptAt: first > 0 ? times[first - 1] : -Infinity,
+      firstLostAt: times[first],
+    });
+  }
+  return out;
+}
+
+/**
+ * One line on `losses`, for a test's report. With the times of the kills,
+ * each loss says when its first trade was sent against the kill that ended
+ * its connection (the first kill after the last trade it kept): after it,
+ * the feed was writing to a dead process; before, the trade was in flight.
+ */
+export function describeLosses(
+  losses: readonly ConnectionLoss[],
+  killedAt: readonly number[] = [],
+): string {
+  return losses.map((l) => {
+    const kill = killedAt.filter((k) =>
+      k >= l.lastKeptAt
+    ).sort((a, b) => a - b)[0];
+    const when = kill === undefined
+      ? ""
+      : `, sent ${l.firstLostAt - kill} ms after the kill`;
+    return `#${l.connection} ${l.missing} of ${l.sent}${
+      l.isTail ? " (its last" : " (NOT its last: read and lost"
+    }${when})`;
+  }).join(", ") || "none";
+}
+
+/**
+ * Fails unless `losses` are what `kills` SIGKILLs may cost: losses on at
+ * most that many connections, each the end of its stream. What a killed
+ * instance had read is in its journal; only what it had not read is lost.
+ */
+export function assertLossesOnlyAtKills(
+  losses: readonly ConnectionLoss[],
+  kills: number,
+): void {
+  assert.ok(
+    losses.length <= kills,
+    `losses on ${losses.length} connections, more than the ${kills} killed`,
+  );
+  for (const l of losses) {
+    assert.ok(
+      l.isTail,
+      `connection ${l.connection} lost trades before others it delivered: ` +
+        `trades its instance had read were lost`,
+    );
+  }
 }

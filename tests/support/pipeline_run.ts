@@ -70,6 +70,7 @@ export async function startPipelineRun(
     port: 0,
     symbols,
     onTrades: ledger.record,
+    onSentTo: ledger.recordConnection,
   });
   const contactPoints = options.cassandraContactPoints ?? CASSANDRA;
   const client = new cassandra.Client({
