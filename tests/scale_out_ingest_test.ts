@@ -96,17 +96,20 @@ Deno.test({
       assert.ok(await ownsAll(apps[0]), "the only instance owns every symbol");
       await sleep(8_000);
       apps.push(...await Promise.all([1, 2].map(() => startApp(env))));
+      let counts: number[] = [];
       assert.ok(
         await eventually(
           async () => {
-            const counts = await Promise.all(apps.map(owned));
+            counts = await Promise.all(apps.map(owned));
             return counts.reduce((a, b) => a + b, 0) === symbols.length &&
               counts.every((n) => n > 0);
           },
           30_000,
           100,
         ),
-        "the symbols are spread over all three instances, each owned once",
+        `the symbols are spread over all three instances, each owned once ` +
+          `(owned last: ${counts.join("/")}; output of the third: ` +
+          `${apps[2].output().slice(-3000)})`,
       );
       await sleep(10_000);
       // Clean handovers: two instances stop, the first takes everything back.
