@@ -27,6 +27,8 @@ const REQUIRED_ALERTS = [
   "TradesDropped",
   "KafkaProduceFailing",
   "DeadLettersDropped",
+  "IngestJournalFailing",
+  "IngestJournalTailsWaiting",
 ];
 
 Deno.test("promtool check rules accepts the rules", async () => {

@@ -191,21 +191,26 @@ export function lossesByConnection(
 
 /**
  * One line on `losses`, for a test's report. With the times of the kills,
- * each loss says when its first trade was sent against the kill that ended
- * its connection (the first kill after the last trade it kept): after it,
- * the feed was writing to a dead process; before, the trade was in flight.
+ * each loss says when its first trade was sent against the nearest kill:
+ * after it, the feed was writing to a dead process that its own side of the
+ * socket had not yet seen close; before it, the trade was in flight.
  */
 export function describeLosses(
   losses: readonly ConnectionLoss[],
   killedAt: readonly number[] = [],
 ): string {
   return losses.map((l) => {
-    const kill = killedAt.filter((k) =>
-      k >= l.lastKeptAt
-    ).sort((a, b) => a - b)[0];
-    const when = kill === undefined
+    const nearest = killedAt.reduce(
+      (best, k) =>
+        Math.abs(l.firstLostAt - k) < Math.abs(l.firstLostAt - best) ? k : best,
+      Infinity,
+    );
+    const delta = l.firstLostAt - nearest;
+    const when = nearest === Infinity
       ? ""
-      : `, sent ${l.firstLostAt - kill} ms after the kill`;
+      : delta >= 0
+      ? `, sent ${delta} ms after the nearest kill`
+      : `, sent ${-delta} ms before the nearest kill`;
     return `#${l.connection} ${l.missing} of ${l.sent}${
       l.isTail ? " (its last" : " (NOT its last: read and lost"
     }${when})`;
