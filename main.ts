@@ -31,7 +31,7 @@ import {
   KafkaTradeSource,
   leaseSessionTimeoutMs,
 } from "./actors/kafka/mod.ts";
-import { FrameJournal } from "./actors/journal/mod.ts";
+import { FrameJournal, JournalDirError } from "./actors/journal/mod.ts";
 import {
   createPipelineMetrics,
   observeRuntimeEvents,
@@ -394,7 +394,16 @@ async function main(): Promise<number> {
     throw e;
   }
   const logger = scrubber.logger(consoleLogger(config.logLevel));
-  const app = await startApp(config, logger);
+  let app: App;
+  try {
+    app = await startApp(config, logger);
+  } catch (e) {
+    if (e instanceof JournalDirError) {
+      console.error(`tickline: ${scrubber.scrub(e.message)}`);
+      return 2;
+    }
+    throw e;
+  }
   const outcome = await Promise.race([
     signalled.then((sig) => ({ sig, error: undefined as unknown })),
     app.terminated.then((r) => ({ sig: undefined, error: r.error })),

@@ -94,8 +94,7 @@ export class FrameJournal {
   /** Parts of this session already closed, with their last frame. */
   #closed: { path: string; lastSeq: number }[] = [];
   #seq = 0;
-  /** First and last frame of the current session (0: none yet). */
-  #firstSeq = 0;
+  /** The last frame of the current session (0: none yet). */
   #lastSeq = 0;
   #settledSeq = 0;
   #state?: { afterSeq: number; state: IngestState };
@@ -172,7 +171,7 @@ export class FrameJournal {
     this.#endSession();
     this.#closed = [];
     this.#part = 0;
-    this.#firstSeq = this.#lastSeq = 0;
+    this.#lastSeq = 0;
     this.#settledSeq = this.#seq;
     this.#session = `${String(this.#opts.now()).padStart(15, "0")}-${
       crypto.randomUUID().slice(0, 8)
@@ -190,7 +189,6 @@ export class FrameJournal {
     const seq = ++this.#seq;
     if (this.#partBytes >= this.#opts.partBytes) this.#nextPart();
     if (!this.#write(this.#encoder.frame(seq, at, text))) return 0;
-    if (this.#firstSeq === 0) this.#firstSeq = seq;
     this.#lastSeq = seq;
     return seq;
   }

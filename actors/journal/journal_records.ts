@@ -60,12 +60,21 @@ export class JournalEncoder {
 
   /** A `frame` record; the view is valid until the next call. */
   frame(seq: number, at: number, text: string): Uint8Array {
-    // UTF-8 takes at most 3 bytes per UTF-16 unit.
-    this.#room(FRAME_HEADER + text.length * 3);
-    const { written } = encoder.encodeInto(
+    // Feed frames are ASCII: a byte per character. Room for the worst case
+    // (3 bytes per UTF-16 unit) only when that fell short, so a flood of
+    // megabyte frames does not keep three times their size.
+    this.#room(FRAME_HEADER + text.length);
+    let { read, written } = encoder.encodeInto(
       text,
       this.#buf.subarray(FRAME_HEADER),
     );
+    if (read < text.length) {
+      this.#room(FRAME_HEADER + text.length * 3);
+      ({ read, written } = encoder.encodeInto(
+        text,
+        this.#buf.subarray(FRAME_HEADER),
+      ));
+    }
     this.#view.setUint8(0, FRAME);
     this.#view.setFloat64(1, seq, true);
     this.#view.setFloat64(9, at, true);

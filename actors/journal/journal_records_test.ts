@@ -88,3 +88,11 @@ Deno.test("bytes that are not a journal are refused with a named error that says
     return true;
   });
 });
+
+Deno.test("frames past the encoder's buffer round-trip, ASCII or not (it grows by what the text needs)", () => {
+  const encoder = new JournalEncoder();
+  for (const text of ["a".repeat(100_000), "é€😀".repeat(30_000)]) {
+    const { records } = decodeJournal(encoder.frame(7, 8, text).slice());
+    assert.deepEqual(records, [{ kind: "frame", seq: 7, at: 8, text }]);
+  }
+});

@@ -1,9 +1,11 @@
 /**
- * Reads the records a topic received since a moment, up to its end now:
- * how the journal's recovery finds which of a killed process's trades
- * Kafka already has. A throwaway consumer group that commits nothing seeks
- * each partition to the first offset at or after the moment (Kafka's time
- * index, ListOffsets by timestamp).
+ * Reads the records a topic received between two moments: how the
+ * journal's recovery finds which of a killed process's trades Kafka already
+ * has. A throwaway consumer group that commits nothing seeks each partition
+ * to the first offset at or after the first moment (Kafka's time index,
+ * ListOffsets by timestamp) and reads up to the first at or after the
+ * second, or to the end when there is none: a tail found long after its
+ * process died costs the minutes around its death, not everything since.
  *
  * The ends are read `settleMs` after the broker first answers: a produce
  * request of the killed process that a paused or overloaded broker had
@@ -23,10 +25,15 @@ export interface ScannedRecord {
 /** What the journal's recovery needs of the log. */
 export interface TopicScan {
   /**
-   * Every record appended to `topic` with a timestamp at or after `sinceMs`,
-   * up to the end of each partition when asked.
+   * The records of `topic` from the first with a timestamp at or after
+   * `fromMs` up to the first at or after `toMs` (or the end of the
+   * partition), in each partition.
    */
-  recordsSince(topic: string, sinceMs: number): Promise<ScannedRecord[]>;
+  recordsBetween(
+    topic: string,
+    fromMs: number,
+    toMs: number,
+  ): Promise<ScannedRecord[]>;
 }
 
 /**
@@ -35,7 +42,7 @@ export interface TopicScan {
  * @example
  * ```ts ignore
  * const scan = new KafkaTopicScan(kafka, { groupPrefix: "tickline-journal", timeoutMs: 60_000, settleMs: 2_000 });
- * const records = await scan.recordsSince("trades", Date.now() - 60_000);
+ * const records = await scan.recordsBetween("trades", Date.now() - 60_000, Date.now());
  * ```
  */
 export class KafkaTopicScan implements TopicScan {
@@ -48,10 +55,15 @@ export class KafkaTopicScan implements TopicScan {
     },
   ) {}
 
-  async recordsSince(topic: string, sinceMs: number): Promise<ScannedRecord[]> {
+  async recordsBetween(
+    topic: string,
+    fromMs: number,
+    toMs: number,
+  ): Promise<ScannedRecord[]> {
     const admin = this.kafka.admin();
     let before: Map<number, number>;
     let from: Map<number, number>;
+    let to: Map<number, number>;
     let ends: Map<number, number>;
     try {
       await admin.connect();
@@ -60,11 +72,14 @@ export class KafkaTopicScan implements TopicScan {
           p,
         ) => [p.partition, Number(p.high)]),
       );
-      from = new Map(
-        (await admin.fetchTopicOffsetsByTimestamp(topic, sinceMs)).map((
-          p,
-        ) => [p.partition, Number(p.offset)]),
-      );
+      const offsetsAt = async (ms: number) =>
+        new Map(
+          (await admin.fetchTopicOffsetsByTimestamp(topic, ms)).map((
+            p,
+          ) => [p.partition, Number(p.offset)]),
+        );
+      from = await offsetsAt(fromMs);
+      to = await offsetsAt(toMs);
       await new Promise((r) => setTimeout(r, this.settings.settleMs));
       ends = new Map(
         (await admin.fetchTopicOffsets(topic)).map((
@@ -81,12 +96,14 @@ export class KafkaTopicScan implements TopicScan {
     } finally {
       await admin.disconnect().catch(() => {});
     }
-    // -1: no record as late as `sinceMs` in that partition when asked;
+    // -1: no record as late as the moment in that partition when asked;
     // any appended since then lies at or after that answer's log end.
     const wanted = new Map<number, { start: number; end: number }>();
-    for (const [partition, end] of ends) {
+    for (const [partition, last] of ends) {
       let start = from.get(partition) ?? -1;
-      if (start < 0) start = before.get(partition) ?? end;
+      if (start < 0) start = before.get(partition) ?? last;
+      const bound = to.get(partition) ?? -1;
+      const end = bound < 0 ? last : Math.min(bound, last);
       if (start < end) wanted.set(partition, { start, end });
     }
     const out: ScannedRecord[] = [];
@@ -100,8 +117,8 @@ export class KafkaTopicScan implements TopicScan {
       () =>
         done.reject(
           new TradeLogError(
-            `reading ${topic} since ${
-              new Date(sinceMs).toISOString()
+            `reading ${topic} from ${new Date(fromMs).toISOString()} to ${
+              new Date(toMs).toISOString()
             } took over ${this.settings.timeoutMs} ms; it is retried`,
           ),
         ),

@@ -46,6 +46,7 @@ export {
   recoverTail,
   type RecoveryDeps,
   type RecoveryOutcome,
+  SCAN_AFTER_MS,
   SCAN_MARGIN_MS,
   type TailPlan,
 } from "./tail_recovery.ts";

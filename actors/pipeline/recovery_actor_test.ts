@@ -12,7 +12,7 @@ const T0 = 1_700_000_000_000;
 class FlakyScan implements TopicScan {
   scans = 0;
   constructor(private downFor: number) {}
-  recordsSince(): Promise<ScannedRecord[]> {
+  recordsBetween(): Promise<ScannedRecord[]> {
     this.scans++;
     if (this.scans <= this.downFor) {
       return Promise.reject(new Error("Kafka down (test)"));

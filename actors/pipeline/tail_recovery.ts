@@ -22,8 +22,17 @@ import {
 import { parseFeedMessage } from "../trade/feed_message.ts";
 import { acceptTrades, type TradeRules } from "./ingest_decision.ts";
 
-/** Kafka is read from this long before the first unsettled frame arrived. */
+/**
+ * Kafka is read from this long before the first unsettled frame arrived to
+ * this long after the tail's last write (about when its process died).
+ */
 export const SCAN_MARGIN_MS = 5_000;
+/**
+ * A produce of the dead process may carry a timestamp up to its time-out
+ * after the last write; a broker that held it longer (paused, say) appends
+ * it later still, with the old timestamp, so the bound is generous.
+ */
+export const SCAN_AFTER_MS = 120_000;
 
 /** The trades of a tail to check against Kafka, by topic. */
 export interface TailPlan {
@@ -109,6 +118,13 @@ export function planTail(
   };
 }
 
+/** When the tail's files were last written (UNIX ms). */
+function lastWrite(tail: JournalTail): number {
+  return Math.max(
+    ...tail.files.map((f) => Deno.statSync(f).mtime?.getTime() ?? Infinity),
+  );
+}
+
 /**
  * Produces the trades of `tail` that Kafka lacks. Throws (to be retried)
  * when Kafka cannot be read or written; the tail's files are the caller's
@@ -134,9 +150,10 @@ export async function recoverTail(
     if (wanted.length === 0) continue;
     outcome.trades += wanted.length;
     const present = new Map<string, number>();
-    const scanned = await deps.scan.recordsSince(
+    const scanned = await deps.scan.recordsBetween(
       topic,
       plan.firstAt - SCAN_MARGIN_MS,
+      lastWrite(tail) + SCAN_AFTER_MS,
     );
     for (const r of scanned) {
       const k = `${r.key}\u0000${r.value}`;

@@ -7,7 +7,12 @@ import {
 import type { EncodedRecord } from "../kafka/kafka_trade_producer.ts";
 import type { ScannedRecord, TopicScan } from "../kafka/kafka_topic_scan.ts";
 import { decodeTrade } from "../trade/codec.ts";
-import { planTail, recoverTail, SCAN_MARGIN_MS } from "./tail_recovery.ts";
+import {
+  planTail,
+  recoverTail,
+  SCAN_AFTER_MS,
+  SCAN_MARGIN_MS,
+} from "./tail_recovery.ts";
 
 const RULES = {
   allowZeroVolume: false,
@@ -74,11 +79,15 @@ Deno.test("planTail: a frame read before any ownership was recorded is not ours;
 
 /** A topic that holds `records`, and records every scan. */
 class FakeScan implements TopicScan {
-  scans: { topic: string; sinceMs: number }[] = [];
+  scans: { topic: string; fromMs: number; toMs: number }[] = [];
   fail = false;
   constructor(public records: ScannedRecord[] = []) {}
-  recordsSince(topic: string, sinceMs: number): Promise<ScannedRecord[]> {
-    this.scans.push({ topic, sinceMs });
+  recordsBetween(
+    topic: string,
+    fromMs: number,
+    toMs: number,
+  ): Promise<ScannedRecord[]> {
+    this.scans.push({ topic, fromMs, toMs });
     if (this.fail) return Promise.reject(new Error("Kafka down (test)"));
     return Promise.resolve([...this.records]);
   }
@@ -130,9 +139,14 @@ Deno.test("recoverTail produces exactly what Kafka lacks, counting identical tra
     const first = await recoverTail(tail, deps);
     assert.deepEqual(first, { frames: 2, trades: 3, inKafka: 1, produced: 2 });
     assert.deepEqual(prices(produced), ["A@2", "B@3"]);
+    // From before the first unsettled frame to well after the last write.
+    const written = Math.max(
+      ...tail.files.map((f) => Deno.statSync(f).mtime!.getTime()),
+    );
     assert.deepEqual(scan.scans, [{
       topic: "trades",
-      sinceMs: T0 + 2 - SCAN_MARGIN_MS,
+      fromMs: T0 + 2 - SCAN_MARGIN_MS,
+      toMs: written + SCAN_AFTER_MS,
     }]);
     // Run again (a recovery that died before deleting the tail): nothing twice.
     const again = await recoverTail(tail, deps);
