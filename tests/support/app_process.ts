@@ -8,6 +8,8 @@
 import { scrapeText, sumMetric } from "./prom_text.ts";
 
 const MAIN = new URL("../../main.ts", import.meta.url).pathname;
+/** Where `deno task app` runs: its relative paths (the journal's) start here. */
+const ROOT = new URL("../../", import.meta.url).pathname;
 
 const APP_TASK: string = JSON.parse(
   Deno.readTextFileSync(new URL("../../deno.json", import.meta.url)),
@@ -20,6 +22,13 @@ const APP_TASK: string = JSON.parse(
  */
 export const APP_V8_FLAGS: string = /--v8-flags=(\S+)/.exec(APP_TASK)?.[1] ??
   "";
+
+/**
+ * The permissions of `deno task app`: the app under test may do no more than
+ * a user's, so a missing grant fails here, not on a user's first start.
+ */
+const APP_PERMISSIONS: string[] = APP_TASK.match(/--allow-[\w-]+(=\S+)?/g) ??
+  [];
 
 /**
  * The variables `deno task app` sets before `deno run` (the allocator's
@@ -166,7 +175,8 @@ export function launchApp(
 ): AppProcess {
   const metricsPort = freePort();
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", ...options.denoArgs ?? [], MAIN],
+    args: ["run", ...APP_PERMISSIONS, ...options.denoArgs ?? [], MAIN],
+    cwd: ROOT,
     env: {
       KAFKAJS_NO_PARTITIONER_WARNING: "1",
       ...APP_ENV,

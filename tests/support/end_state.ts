@@ -62,10 +62,9 @@ export function pipelineEnv(id: string, symbols: string[]): PipelineEnv {
     // several instances on one feed use ingest leases (`startPipelineRun`).
     INGEST_OWNERSHIP: "all",
     // A journal of the run's own: instances of one run share it, as they
-    // would on one host, and no run recovers another's tails.
-    INGEST_JOURNAL_DIR: `${
-      Deno.env.get("TMPDIR") ?? "/tmp"
-    }/tickline-it-${id}-journal`,
+    // would on one host, and no run recovers another's tails. Under
+    // `.tickline`, where `deno task app` may write.
+    INGEST_JOURNAL_DIR: `.tickline/it/${id}`,
   };
 }
 
