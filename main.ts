@@ -47,6 +47,7 @@ import {
   quiesceIngest,
   recoveryProps,
   spawnWriters,
+  type TradeRules,
 } from "./actors/pipeline/mod.ts";
 import { createMarketWeb } from "./actors/web/mod.ts";
 import {
@@ -159,6 +160,12 @@ export async function startApp(
     metrics,
     (listener) => system.events.subscribe(listener),
   );
+  // Which trades the ingest produces; its journal's recovery decides alike.
+  const rules: TradeRules = {
+    allowZeroVolume: config.allowZeroVolume,
+    maxFutureSkewMs: config.maxFutureSkewMs,
+    maxRequestBytes: config.kafkaMaxRequestBytes,
+  };
   // Frames go to the journal as they arrive: a SIGKILL loses none of those
   // read (the recovery actor, below, produces what Kafka lacks).
   const journal = config.ingestJournalDir === "off"
@@ -185,12 +192,10 @@ export async function startApp(
       ownership: config.ingestOwnership,
       producer,
       metrics,
-      allowZeroVolume: config.allowZeroVolume,
-      maxFutureSkewMs: config.maxFutureSkewMs,
+      ...rules,
       watchdogMs: config.feedWatchdogMs,
       backoff: { minMs: 250, maxMs: 30_000 },
       bufferBytes: config.ingestBufferBytes,
-      maxRequestBytes: config.kafkaMaxRequestBytes,
       maxFrameBytes: config.feedMaxFrameBytes,
       produceTimeoutMs: config.kafkaProduceTimeoutMs,
       dlqBufferBytes: config.dlqBufferBytes,
@@ -209,11 +214,7 @@ export async function startApp(
       recoveryProps({
         journal,
         metrics,
-        rules: {
-          allowZeroVolume: config.allowZeroVolume,
-          maxFutureSkewMs: config.maxFutureSkewMs,
-          maxRequestBytes: config.kafkaMaxRequestBytes,
-        },
+        rules,
         scan: new KafkaTopicScan(kafka, {
           groupPrefix: `${config.kafkaGroupId}-journal`,
           timeoutMs: 60_000,

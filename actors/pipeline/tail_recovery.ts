@@ -20,7 +20,11 @@ import {
   type JournalTail,
 } from "../journal/mod.ts";
 import { parseFeedMessage } from "../trade/feed_message.ts";
-import { acceptTrades, type TradeRules } from "./ingest_decision.ts";
+import {
+  acceptTrades,
+  type Ownership,
+  type TradeRules,
+} from "./ingest_decision.ts";
 
 /**
  * Kafka is read from this long before the first unsettled frame arrived to
@@ -92,19 +96,19 @@ export function planTail(
   );
   const byTopic = new Map<string, EncodedRecord[]>();
   let s = -1;
+  let own: Ownership | undefined;
   for (const frame of open) {
     // The last state recorded before this frame was read.
-    while (s + 1 < states.length && states[s + 1].afterSeq < frame.seq) s++;
-    if (s < 0) continue; // no ownership known: nothing was ours
-    const { topic, owned, released, leaseUntil } = states[s].state;
+    while (s + 1 < states.length && states[s + 1].afterSeq < frame.seq) {
+      const { owned, released, leaseUntil } = states[++s].state;
+      own = { owned: new Set(owned), released: new Set(released), leaseUntil };
+    }
+    if (!own) continue; // no ownership known: nothing was ours
     const message = parseFeedMessage(frame.text);
     if (message.kind !== "trades") continue;
+    const topic = states[s].state.topic;
     const out = byTopic.get(topic) ?? [];
-    acceptTrades(message.data, frame.at, rules, {
-      owned: new Set(owned),
-      released: new Set(released),
-      leaseUntil,
-    }, {
+    acceptTrades(message.data, frame.at, rules, own, {
       accept: (record) => out.push(record),
       reject: () => {},
       notOwned: () => {},
