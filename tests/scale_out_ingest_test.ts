@@ -28,6 +28,8 @@ import { shardOf } from "../actors/pipeline/mod.ts";
 import { eventually, runId, spreadSymbols } from "./support/servers.ts";
 
 const TRADES = 100_000;
+/** Lease shards: one per symbol, two per instance of three. */
+const SHARDS = 6;
 const RATE = 2_000;
 /** Event time runs 10x faster than the replay, so minutes close during the test. */
 const SPEED = 10;
@@ -47,12 +49,14 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
   async fn() {
-    // kafkajs's round-robin assigner gives member j of 3 the lease shards
-    // j, j+3, …, so symbols whose shards (of the run's 16) cover every
-    // residue mod 3 give each instance some: random names did not always.
+    // kafkajs's round-robin assigner deals the lease shards out in the
+    // order the broker lists them, which is not always by number (the
+    // residues mod 3 of 16 shards left an instance none, 2/4/0). With 6
+    // shards each of 3 instances gets 2, whatever the order, so symbols on
+    // 6 different shards give each instance some.
     let symbols: string[];
     do symbols = spreadSymbols(`LS${runId()}`, 6, 1); while (
-      new Set(symbols.map((s) => shardOf(s, 16) % 3)).size < 3
+      new Set(symbols.map((s) => shardOf(s, SHARDS))).size < SHARDS
     );
     const recording = await writeRecording({
       symbols,
@@ -67,6 +71,7 @@ Deno.test({
       symbols: () => symbols,
       partitions: 6,
       ingestLeases: true,
+      env: { INGEST_SHARDS: String(SHARDS) },
       feed: {
         replayFile: recording,
         replaySpeed: SPEED,
@@ -104,7 +109,10 @@ Deno.test({
             return counts.reduce((a, b) => a + b, 0) === symbols.length &&
               counts.every((n) => n > 0);
           },
-          30_000,
+          // Two members joining at once can take the lease group more than
+          // one rebalance: twice seen in CI still at two members (2/4/0)
+          // after 30 s. Gaps are judged from the feed below, not by this wait.
+          60_000,
           100,
         ),
         `the symbols are spread over all three instances, each owned once ` +
